@@ -1,0 +1,246 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { createAgreementStore, createDecisionIndex } from './agreements/index.js';
+import { createAuditWriter, createCheckpointer, createIncrementalVerifier, hubJwks, listCheckpoints, loadHubSigningKey } from './audit/index.js';
+import { createDatabaseReplayGuard, createOrganisationDirectory, createOrganisationKeyStore, isSigningAlgorithm } from './auth/index.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/index.js';
+import { createAuditPlugin } from './graphql/audit-plugin.js';
+import { buildSchema } from './graphql/build-schema.js';
+import type { RequestContext } from './graphql/context.js';
+import { createErrorPlugin } from './graphql/error-plugin.js';
+import { formatError } from './graphql/format-error.js';
+import { createOperationLimits, type OperationLimitOptions } from './graphql/operation-limits.js';
+import { createGraphQLHandler } from './http/graphql-handler.js';
+import { createInstanceRegistry } from './http/instance-registry.js';
+import { Metrics } from './http/metrics.js';
+import { createRateLimiter } from './http/rate-limiter.js';
+import { sendJson } from './http/respond.js';
+import { createHttpServer, type Route } from './http/server.js';
+import { createLogger, requestLogLine } from './logger.js';
+import { createDpoConsoleRoutes } from './dpo/index.js';
+import { createSandboxRoutes, seedDemo } from './sandbox/index.js';
+import type { HubServices } from './services.js';
+
+export interface AppDeps {
+  /** Use this database instead of opening the configured one (tests). The app does not close it. */
+  readonly database?: Database;
+  readonly clock?: Clock;
+  /** Operation limits over the defaults of operation-limits.ts. */
+  readonly limits?: Omit<OperationLimitOptions, 'production'>;
+  /** Seed the demo partnership into an empty database (default: in demo mode). */
+  readonly seedDemo?: boolean;
+}
+
+export interface App {
+  readonly services: HubServices;
+  /** Starts listening on the configured host and port; resolves with the base URL. */
+  start(options?: { port?: number; host?: string }): Promise<{ url: string }>;
+  /** Stops: in-flight requests finish, audit flushed, timers stopped, database closed. */
+  stop(): Promise<void>;
+  /** Prints what `npm start` shows: the URLs and the next step. */
+  printBanner(url: string): void;
+}
+
+const readyTimeoutMs = 2_000;
+const backgroundVerifyIntervalMs = 5 * 60_000;
+
+/**
+ * Wires one hub instance together: database (migrated), key store, replay guard, agreement
+ * store and decision index, audit writer and checkpoints, GraphQL, HTTP routes.
+ */
+export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
+  const clock = deps.clock ?? systemClock;
+  const logger = createLogger({ level: config.logLevel });
+  const ownsDatabase = deps.database === undefined;
+  const database =
+    deps.database ??
+    (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, lockOwner: `accord serve (${config.mode})` }));
+  try {
+    await database.migrate();
+    const db = database.db;
+    const keys = createOrganisationKeyStore(db);
+    const organisations = createOrganisationDirectory(db, keys);
+    const hubKey = await loadHubSigningKey({ dataDir: config.dataDir, keyFile: config.hubKeyFile, db, clock });
+    const checkpointer = createCheckpointer(db, {
+      key: hubKey,
+      everyEvents: config.checkpointEveryEvents,
+      intervalMs: config.checkpointIntervalMs,
+      clock,
+    });
+    const audit = createAuditWriter(db, {
+      clock,
+      onCommitted: (seq, hash, count) => checkpointer.notify(seq, hash, count),
+      onError: (error) => logger.error({ err: error }, 'audit batch failed'),
+    });
+    const instances = createInstanceRegistry(db, { clock, onError: (error) => logger.warn({ err: error }, 'instance heartbeat failed') });
+    await instances.start();
+    const services: HubServices = {
+      config,
+      clock,
+      database,
+      db,
+      logger,
+      metrics: new Metrics(),
+      keys,
+      organisations,
+      replay: createDatabaseReplayGuard(db, clock),
+      rateLimiter: createRateLimiter({
+        clock,
+        defaultPerSecond: config.rateLimitPerSecond,
+        defaultBurst: config.rateLimitBurst,
+        perOrg: (org) => organisations.rateLimitOf(org),
+        instanceCount: () => instances.count(),
+      }),
+      // New agreements and revocations must be signed with keys in force now: a retired key
+      // (replaced with `accord org keys`) no longer speaks for its organisation.
+      agreements: createAgreementStore(db, { clock, keyFor: (org, kid, alg) => keys.getKey(org, kid, isSigningAlgorithm(alg) ? { alg } : {}) }),
+      decisionIndex: createDecisionIndex(db, { clock }),
+      audit,
+      checkpointer,
+      hubKey,
+      verifier: createIncrementalVerifier(db),
+    };
+
+    if (deps.seedDemo ?? config.mode === 'demo') {
+      await seedDemo({ db, dataDir: config.dataDir, clock, audit, log: (message: string) => logger.info(message) });
+    }
+
+    const production = config.mode === 'production';
+    const limits = createOperationLimits({ ...deps.limits, production });
+    const apollo = new ApolloServer<RequestContext>({
+      schema: buildSchema(),
+      formatError: (formatted, error) => {
+        const limit = limits.errorOf(error);
+        return limit === undefined ? formatError(formatted, error) : { message: limit.message, extensions: { code: limit.code } };
+      },
+      includeStacktraceInErrorResponses: false,
+      introspection: !production,
+      // "Did you mean ...?" suggestions would let a stranger map the schema in production.
+      hideSchemaDetailsFromClientErrors: production,
+      allowBatchedHttpRequests: false,
+      csrfPrevention: true,
+      parseOptions: limits.parseOptions,
+      validationRules: limits.validationRules,
+      plugins: [createErrorPlugin(), createAuditPlugin()],
+    });
+    await apollo.start();
+
+    const graphql = createGraphQLHandler({ apollo, services, maxBodyBytes: limits.maxBodyBytes });
+    const sandbox = createSandboxRoutes({ mode: config.mode, dataDir: config.dataDir, db, hubId: config.hubId, clock });
+    const dpoConsole = createDpoConsoleRoutes();
+    const path = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://localhost').pathname;
+
+    const routes: Route[] = [
+      async (req, res) => {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+        switch (path(req)) {
+          case '/healthz':
+            sendJson(res, 200, { status: 'ok' });
+            return true;
+          case '/readyz':
+            await readiness(database, res);
+            return true;
+          case '/metrics':
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+            res.end(services.metrics.render({ accord_hub_instances: { help: 'Live hub instances on this database', value: instances.count() } }));
+            return true;
+          case '/audit/checkpoints': {
+            const url = new URL(req.url ?? '/', 'http://localhost');
+            const after = Number(url.searchParams.get('after') ?? '0');
+            sendJson(res, 200, { checkpoints: await listCheckpoints(db, { after: Number.isFinite(after) ? after : 0, limit: 1000 }) });
+            return true;
+          }
+          case '/.well-known/jwks.json':
+            sendJson(res, 200, await hubJwks(db), { 'cache-control': 'public, max-age=300' });
+            return true;
+          default:
+            return false;
+        }
+      },
+      (req, res) => sandbox.handle(req, res),
+      (req, res) => dpoConsole.handle(req, res),
+      async (req, res, requestId) => {
+        if (path(req) !== '/graphql') return false;
+        const started = performance.now();
+        const result = await graphql(req, res, requestId);
+        const durationMs = performance.now() - started;
+        services.metrics.observeRequestSeconds(durationMs / 1000);
+        services.metrics.inc('accord_graphql_requests_total', 'GraphQL requests by outcome', { status: String(res.statusCode) });
+        logger.info(requestLogLine({ requestId, org: result.org, operationName: result.operationName, durationMs, outcome: result.outcome, status: res.statusCode }));
+        return true;
+      },
+    ];
+    const server = createHttpServer(services, routes);
+
+    // Keep the chain verified in the background, so `auditIntegrity` only ever checks new events.
+    const verifyInBackground = () =>
+      void services.verifier.verify().then(
+        (result) => {
+          if (result.firstBad !== undefined) logger.error({ firstBad: result.firstBad }, 'audit chain verification FAILED');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'background audit verification could not run'),
+      );
+    const verifyTimer = setInterval(verifyInBackground, backgroundVerifyIntervalMs);
+    verifyTimer.unref();
+
+    let stopped = false;
+    return {
+      services,
+      async start(options = {}) {
+        const url = await server.listen(options.port ?? config.port, options.host ?? config.host);
+        verifyInBackground();
+        return { url };
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        clearInterval(verifyTimer);
+        await server.close();
+        await apollo.stop();
+        await instances.stop();
+        await audit.close();
+        await checkpointer.stop();
+        if (ownsDatabase) await database.close();
+      },
+      printBanner(url) {
+        const lines = [
+          '',
+          `Accord hub (${config.mode} mode, ${database.kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
+          `  GraphQL      ${url}/graphql`,
+          ...(production ? [] : [`  Sandbox      ${url}/sandbox   <- start here: pick a persona and run the example queries`]),
+          `  DPO console  ${url}/dpo`,
+          `  Health       ${url}/healthz  ${url}/readyz  ${url}/metrics`,
+          '',
+          'Next: register your own organisation and mint a token:',
+          '  npx accord keys generate --alg EdDSA --kid my-key-1 --out ./keys',
+          '  npx accord org add --id my-council --name "My Council" --kind COUNCIL --jwks ./keys/my-key-1.jwks.json',
+          '  (stop the hub first when it runs on the embedded database: only one process may open it)',
+          '',
+        ];
+        console.log(lines.join('\n'));
+      },
+    };
+  } catch (error) {
+    if (ownsDatabase) await database.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function readiness(database: Database, res: ServerResponse): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      database.ready(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('database did not answer in time')), readyTimeoutMs);
+      }),
+    ]);
+    sendJson(res, 200, { status: 'ready' });
+  } catch (error) {
+    sendJson(res, 503, { status: 'unavailable', reason: error instanceof Error ? error.message : 'database unavailable' });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,105 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { AuditEventInput } from '../audit/index.js';
+import { isAccordError } from '../errors.js';
+import { recordTypes } from '../records/index.js';
+import type { RequestContext } from './context.js';
+import { actorOf } from './resolvers/actor.js';
+
+/** Turns what a request released and withheld into its READ / BREAK_GLASS / DENY events. */
+export function releaseEvents(context: RequestContext): AuditEventInput[] {
+  const actor = actorOf(context);
+  const events: AuditEventInput[] = [];
+  for (const { record, released, withheld } of context.releases.records) {
+    const breakGlass = record.decision.breakGlass;
+    events.push({
+      ...actor,
+      action: breakGlass ? 'BREAK_GLASS' : 'READ',
+      outcome: 'SUCCESS',
+      ownerOrg: record.row.ownerOrg,
+      recordType: record.type,
+      recordId: record.row.id,
+      nhsNumber: record.row.nhsNumber,
+      fields: [...released].sort(),
+      agreements: record.decision.sharedUnder,
+      sensitivity: recordTypes[record.type].sensitivity,
+      details: {
+        ...(withheld.size === 0 ? {} : { withheld: [...withheld].sort() }),
+        ...(breakGlass && context.caller.breakGlass !== undefined ? { breakGlassReason: context.caller.breakGlass.reason } : {}),
+      },
+    });
+  }
+  // A DENY names only what the caller itself asked for (type and NHS number): never which
+  // records exist, so the trail stores nothing the caller did not already have.
+  for (const { recordType, nhsNumber } of context.releases.denials) {
+    events.push({
+      ...actor,
+      action: 'DENY',
+      outcome: 'DENIED',
+      recordType,
+      nhsNumber,
+      sensitivity: recordTypes[recordType].sensitivity,
+      details: { reason: 'no agreement shares this record type with the caller for this purpose and role' },
+    });
+  }
+  return events;
+}
+
+/**
+ * "No audit, no data" (CONTRACT §7). Runs in `willSendResponse`, after execution and before
+ * Apollo hands the response to the HTTP layer: the request's events are appended through the
+ * group-commit writer and awaited until durably committed. If that fails, the whole result is
+ * replaced by AUDIT_UNAVAILABLE (HTTP 503), so no record data leaves unaudited.
+ */
+export function createAuditPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        // Runs once the operation is known: the name and document hash go on every event.
+        async didResolveOperation(requestContext) {
+          requestContext.contextValue.operation.operationName = requestContext.operationName ?? null;
+          requestContext.contextValue.operation.queryHash = requestContext.queryHash ?? null;
+        },
+        async willSendResponse(requestContext) {
+          const context = requestContext.contextValue;
+          const withhold = (error: unknown): void => {
+            context.services.logger.error(
+              { requestId: context.requestId, err: isAccordError(error) ? error.cause ?? error : error },
+              'audit write failed: response withheld',
+            );
+            context.services.metrics.inc('accord_audit_failures_total', 'Requests refused because their audit events could not be committed');
+            requestContext.response.body = {
+              kind: 'single',
+              singleResult: {
+                errors: [
+                  {
+                    message: 'the audit trail could not be written, so nothing was released; try again later',
+                    extensions: { code: 'AUDIT_UNAVAILABLE', requestId: context.requestId },
+                  },
+                ],
+              },
+            };
+            requestContext.response.http.status = 503;
+          };
+          // A write whose own audit events could not be committed (publish, retract, agreements)
+          // rolled back; the whole response is withheld, with the same 503 as below.
+          const failed = requestContext.errors?.find(
+            (error) => error.extensions?.code === 'AUDIT_UNAVAILABLE' || (isAccordError(error.originalError) && error.originalError.code === 'AUDIT_UNAVAILABLE'),
+          );
+          if (failed !== undefined) {
+            withhold(failed.originalError ?? failed);
+            return;
+          }
+          const events = [...context.events, ...releaseEvents(context)];
+          if (events.length === 0) return;
+          try {
+            await context.services.audit.append(events);
+          } catch (error) {
+            withhold(error);
+            return;
+          }
+          context.services.metrics.inc('accord_audit_events_total', 'Audit events committed', {}, events.length);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { RequestContext } from './context.js';
+import { isUnexpectedError } from './format-error.js';
+
+/**
+ * Logs each unexpected error once, with its cause and the request id, and puts the request id
+ * on the masked error the client sees, so an operator can find the log line from a partner's
+ * report. Expected (coded) errors are not logged as errors: they are the API working.
+ */
+export function createErrorPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors(requestContext) {
+          const { requestId, services } = requestContext.contextValue;
+          for (const error of requestContext.errors) {
+            if (isUnexpectedError(error)) services.logger.error({ requestId, err: error.originalError ?? error, path: error.path }, 'unexpected error');
+          }
+        },
+        async willSendResponse(requestContext) {
+          const body = requestContext.response.body;
+          if (body?.kind !== 'single' || body.singleResult.errors === undefined) return;
+          const { requestId } = requestContext.contextValue;
+          const errors = body.singleResult.errors;
+          // Several bad variables arrive as one error each; a partner gets them as one
+          // BAD_USER_INPUT listing every problem, the same shape the publish validator uses.
+          const problems = errors.flatMap((error) => (error.extensions?.code === 'BAD_USER_INPUT' && Array.isArray(error.extensions.problems) && error.path === undefined ? [error.extensions.problems] : []));
+          if (errors.length > 1 && problems.length === errors.length) {
+            const all = problems.flat() as { path: string; reason: string }[];
+            body.singleResult = {
+              ...body.singleResult,
+              errors: [{ message: `invalid input: ${all.slice(0, 10).map((p) => `${p.path}: ${p.reason}`).join('; ')}${all.length > 10 ? `; and ${all.length - 10} more` : ''}`, extensions: { code: 'BAD_USER_INPUT', problems: all } }],
+            };
+            return;
+          }
+          body.singleResult = {
+            ...body.singleResult,
+            errors: errors.map((error) =>
+              error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...error, extensions: { ...error.extensions, requestId } } : error,
+            ),
+          };
+        },
+      };
+    },
+  };
+}

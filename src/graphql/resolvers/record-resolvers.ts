@@ -1,0 +1,108 @@
+import type { AuditEventInput, StoredAuditEvent } from '../../audit/index.js';
+import { releaseRecord, type RecordRow, type ReleasedRecord } from '../../enforcement/index.js';
+import { publishRecords, recordTypeList, recordTypes, retractRecords, type RecordType } from '../../records/index.js';
+import type { RequestContext } from '../context.js';
+import { actorOf } from './actor.js';
+
+interface SubjectRef {
+  readonly nhsNumber: string;
+}
+
+/**
+ * The records of one type about one subject that the caller may see. Rows are narrowed in SQL
+ * by the caller's visibility filter, then each is decided again in code, which is the
+ * authority: a row the code rejects is left out silently (never reported, so the response does
+ * not reveal that it exists).
+ */
+async function visibleRecords(type: RecordType, subject: SubjectRef, context: RequestContext): Promise<ReleasedRecord[]> {
+  if (!context.decisions.sharesFromOthers(type)) context.releases.denied(type, subject.nhsNumber);
+  const rows = (await context.loaders.bySubject(type).load(subject.nhsNumber)) as readonly RecordRow[];
+  const released: ReleasedRecord[] = [];
+  for (const row of rows) {
+    const decision = context.decisions.decide(type, row, typeof row.subjectAgeYears === 'number' ? row.subjectAgeYears : undefined);
+    if (!decision.visible) continue;
+    const record = releaseRecord(type, row, decision);
+    context.releases.listed(record);
+    released.push(record);
+  }
+  return released;
+}
+
+const subjectLists = Object.fromEntries(
+  recordTypeList.map((info) => [info.listName, (subject: SubjectRef, _: unknown, context: RequestContext) => visibleRecords(info.name, subject, context)]),
+);
+
+/** The PUBLISH or RETRACT event of one record the caller's organisation owns. */
+function writeEvent(
+  context: RequestContext,
+  action: 'PUBLISH' | 'RETRACT',
+  recordType: RecordType,
+  record: { readonly id: string; readonly nhsNumber: string },
+  details: AuditEventInput['details'],
+): AuditEventInput {
+  return {
+    ...actorOf(context),
+    action,
+    outcome: 'SUCCESS',
+    ownerOrg: context.caller.org,
+    recordType,
+    recordId: record.id,
+    nhsNumber: record.nhsNumber,
+    sensitivity: recordTypes[recordType].sensitivity,
+    details,
+  };
+}
+
+export const recordResolvers = {
+  Query: {
+    // Always a Subject, whether or not the hub holds anything about this person (CONTRACT §4).
+    subject: (_: unknown, args: { nhsNumber: string }): SubjectRef => ({ nhsNumber: args.nhsNumber }),
+  },
+  Subject: {
+    nhsNumber: (subject: SubjectRef) => subject.nhsNumber,
+    ...subjectLists,
+  },
+  Record: {
+    __resolveType: (record: ReleasedRecord) => record.type,
+  },
+  Mutation: {
+    publishRecords: async (_: unknown, args: { input: Record<string, unknown> }, context: RequestContext) => {
+      const { audit } = context.services;
+      let stored: StoredAuditEvent[] = [];
+      const outcome = await publishRecords(context.services.db, {
+        owner: context.caller.org,
+        input: args.input,
+        clock: () => context.now,
+        // The PUBLISH events commit in the publish's own transaction: if the audit cannot be
+        // written, no record is (CONTRACT §7, every publish is an audit event).
+        afterWrite: async (tx, written) => {
+          stored = await audit.appendInTransaction(
+            tx,
+            written.records.map((record) =>
+              writeEvent(context, 'PUBLISH', record.recordType, record, { externalId: record.externalId, created: record.created }),
+            ),
+          );
+        },
+      });
+      audit.committed(stored);
+      return { count: outcome.count, byType: outcome.byType };
+    },
+    retractRecords: async (_: unknown, args: { recordType: RecordType; externalIds: string[] }, context: RequestContext) => {
+      const { audit } = context.services;
+      let stored: StoredAuditEvent[] = [];
+      const removed = await retractRecords(context.services.db, {
+        owner: context.caller.org,
+        recordType: args.recordType,
+        externalIds: args.externalIds,
+        afterWrite: async (tx, retracted) => {
+          stored = await audit.appendInTransaction(
+            tx,
+            retracted.map((record) => writeEvent(context, 'RETRACT', args.recordType, record, { externalId: record.externalId })),
+          );
+        },
+      });
+      audit.committed(stored);
+      return removed.length;
+    },
+  },
+};

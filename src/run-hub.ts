@@ -1,0 +1,53 @@
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { markDataDirsStopping } from './db/index.js';
+
+/**
+ * Under `npx accord serve` the hub is a grandchild of npm (npm → sh → node). `kill` on npm's pid
+ * (e.g. `kill %1` in a shell) ends npm and sh, but the signal never reaches node, which would
+ * go on holding the port and the data directory with nobody left to stop it. So when npm
+ * started us and our parent goes away, we shut down as on SIGTERM. Not done otherwise: a hub
+ * started by `nohup` or a supervisor is meant to outlive its parent.
+ */
+function stopWhenOrphanedUnderNpm(stop: () => void): void {
+  if (process.env.npm_command === undefined) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, 200);
+  timer.unref();
+}
+
+/**
+ * Runs the hub until SIGINT or SIGTERM, then shuts down cleanly: stop accepting connections,
+ * let in-flight requests finish (their audit events commit), flush the audit writer, close the
+ * database and release the data directory. A second signal exits at once.
+ */
+export async function runHub(config: Config): Promise<void> {
+  const app = await createApp(config);
+  const { url } = await app.start();
+  app.printBanner(url);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        app.services.logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      markDataDirsStopping();
+      app.services.logger.info({ signal }, 'shutting down');
+      app.stop().then(resolve, (error: unknown) => {
+        app.services.logger.error({ err: error }, 'error during shutdown');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    // `on`, not `once`: a second signal must reach the handler to force the exit.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    stopWhenOrphanedUnderNpm(() => onSignal('SIGTERM'));
+  });
+}
