@@ -1,7 +1,7 @@
 import { lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
-import { tables } from '../db/index.js';
+import { rowsOf, tables } from '../db/index.js';
 
 /** Remembers which token ids were used, so a captured token cannot be played again (CONTRACT §2). */
 export interface ReplayGuard {
@@ -53,29 +53,88 @@ export function createDatabaseReplayGuard(db: Db, clock: Clock, options: Databas
     }
   }
 
+  interface PendingClaim {
+    readonly key: string;
+    readonly iss: string;
+    readonly jti: string;
+    readonly expiresAt: Date;
+    readonly resolve: (first: boolean) => void;
+    readonly reject: (error: unknown) => void;
+  }
+  let queue: PendingClaim[] = [];
+  let draining: Promise<void> | undefined;
+
+  /**
+   * Claims every queued id in one statement (one round trip and one commit for all the requests
+   * that arrived together, like the audit writer's group commit). A row whose token has expired
+   * may be taken over: that token can no longer be accepted anyway, and without this a jti reused
+   * long after would depend on whether a purge ran.
+   */
+  async function claimBatch(batch: PendingClaim[]): Promise<void> {
+    const now = clock();
+    const nowMs = now.getTime();
+    // The same id twice in one batch: only the first can win (and ON CONFLICT may not touch a
+    // row twice in one statement).
+    const unique = new Map<string, PendingClaim>();
+    const repeats: PendingClaim[] = [];
+    for (const pending of batch) {
+      if (unique.has(pending.key)) repeats.push(pending);
+      else unique.set(pending.key, pending);
+    }
+    let won: Set<string>;
+    try {
+      const values = [...unique.values()].map((p) => ({ iss: p.iss, jti: p.jti, expires_at: p.expiresAt.toISOString() }));
+      const rows = rowsOf<{ iss: string; jti: string }>(
+        await db.execute(sql`
+          insert into token_replays (iss, jti, expires_at)
+          select iss, jti, expires_at from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as x(iss text, jti text, expires_at timestamptz)
+          on conflict (iss, jti) do update set expires_at = excluded.expires_at
+          where token_replays.expires_at < ${now.toISOString()}::timestamptz
+          returning iss, jti`),
+      );
+      won = new Set(rows.map((row) => `${row.iss}\u0000${row.jti}`));
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (const pending of unique.values()) {
+      const first = won.has(pending.key);
+      remember(pending.key, first ? pending.expiresAt.getTime() : Math.max(pending.expiresAt.getTime(), nowMs + 1), nowMs);
+      pending.resolve(first);
+    }
+    for (const pending of repeats) pending.resolve(false);
+    if (nowMs - lastPurgeMs >= purgeIntervalMs) await purge(now);
+  }
+
+  async function drain(): Promise<void> {
+    // Let claims made in the same turn of the event loop join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      await claimBatch(batch);
+    }
+  }
+
+  function startDraining(): void {
+    if (draining !== undefined) return;
+    draining = drain().finally(() => {
+      draining = undefined;
+      // A claim queued between the loop's last check and this callback.
+      if (queue.length > 0) startDraining();
+    });
+  }
+
   return {
     async claim(iss, jti, expiresAt) {
-      const now = clock();
-      const nowMs = now.getTime();
+      const nowMs = clock().getTime();
       const key = `${iss}\u0000${jti}`;
       const until = seen.get(key);
       if (until !== undefined && until > nowMs) return false;
-
-      // A row whose token has expired may be taken over: that token can no longer be accepted
-      // anyway, and without this a jti reused long after would depend on whether a purge ran.
-      const rows = await db
-        .insert(tables.tokenReplays)
-        .values({ iss, jti, expiresAt })
-        .onConflictDoUpdate({
-          target: [tables.tokenReplays.iss, tables.tokenReplays.jti],
-          set: { expiresAt: sql`excluded.expires_at` },
-          setWhere: lt(tables.tokenReplays.expiresAt, now),
-        })
-        .returning({ jti: tables.tokenReplays.jti });
-      const first = rows.length > 0;
-      remember(key, first ? expiresAt.getTime() : Math.max(expiresAt.getTime(), nowMs + 1), nowMs);
-      if (nowMs - lastPurgeMs >= purgeIntervalMs) await purge(now);
-      return first;
+      return await new Promise<boolean>((resolve, reject) => {
+        queue.push({ key, iss, jti, expiresAt, resolve, reject });
+        startDraining();
+      });
     },
   };
 }

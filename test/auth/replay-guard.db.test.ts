@@ -43,6 +43,16 @@ describe('database replay guard', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it('claims concurrent ids in one statement, and only the first of a repeated id wins', async () => {
+    const guard = createDatabaseReplayGuard(database.db, clock);
+    expect(await guard.claim('westminster', 'jti-b0', inFiveMinutes())).toBe(true); // claimed earlier
+    statements.length = 0;
+    const ids = ['jti-b1', 'jti-b2', 'jti-b3', 'jti-b1', 'jti-b0', 'jti-b4'];
+    const results = await Promise.all(ids.map((jti) => guard.claim('westminster', jti, inFiveMinutes())));
+    expect(results).toEqual([true, true, true, false, false, true]);
+    expect(statements.filter((q) => q.includes('token_replays'))).toHaveLength(1);
+  });
+
   it('forgets a jti once its token has expired, and purges expired rows', async () => {
     const guard = createDatabaseReplayGuard(database.db, clock, { purgeIntervalMs: 60_000 });
     expect(await guard.claim('westminster', 'jti-3', inFiveMinutes())).toBe(true);
