@@ -11,6 +11,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Tx } from '../db/index.js';
 import { auditEvents } from '../db/tables.js';
 import { AccordError } from '../errors.js';
+import { createDrainer } from '../group-commit.js';
 import { toAuditEventBody, type AuditEventBody, type AuditEventInput, type StoredAuditEvent } from './audit-event.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 
@@ -141,7 +142,6 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions): AuditWri
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new TypeError('maxBatch must be a positive integer');
   const queue: Pending[] = [];
   let closed = false;
-  let draining: Promise<void> | undefined;
 
   function takeBatch(): Pending[] {
     const batch: Pending[] = [];
@@ -190,21 +190,7 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions): AuditWri
     return events.map((e) => toAuditEventBody(e, now));
   }
 
-  async function drain(): Promise<void> {
-    // Let appends made in the same turn of the event loop (e.g. every resolver of one request
-    // settling together) join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (queue.length > 0) await writeBatch(takeBatch());
-  }
-
-  function startDraining(): void {
-    if (draining !== undefined) return;
-    draining = drain().finally(() => {
-      draining = undefined;
-      // An append that arrived between the loop's last check and this callback.
-      if (queue.length > 0) startDraining();
-    });
-  }
+  const drainer = createDrainer(() => writeBatch(takeBatch()), () => queue.length > 0);
 
   return {
     append(events) {
@@ -218,7 +204,7 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions): AuditWri
       if (bodies.length === 0) return Promise.resolve([]);
       return new Promise<StoredAuditEvent[]>((resolve, reject) => {
         queue.push({ bodies, resolve, reject });
-        startDraining();
+        drainer.start();
       });
     },
     async appendInTransaction(tx, events) {
@@ -235,12 +221,12 @@ export function createAuditWriter(db: Db, options: AuditWriterOptions): AuditWri
     committed(stored) {
       notifyCommitted(stored);
     },
-    async flush() {
-      while (draining !== undefined) await draining;
+    flush() {
+      return drainer.idle();
     },
     async close() {
       closed = true;
-      while (draining !== undefined) await draining;
+      await drainer.idle();
     },
   };
 }

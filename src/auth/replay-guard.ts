@@ -2,6 +2,17 @@ import { lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { rowsOf, tables } from '../db/index.js';
+import { createDrainer } from '../group-commit.js';
+
+function replayKey(iss: string, jti: string): string {
+  return `${iss}\u0000${jti}`;
+}
+
+/** Whether `key` is remembered as claimed, by a token that has not expired yet. */
+function claimedBefore(seen: ReadonlyMap<string, number>, key: string, nowMs: number): boolean {
+  const until = seen.get(key);
+  return until !== undefined && until > nowMs;
+}
 
 /** Remembers which token ids were used, so a captured token cannot be played again (CONTRACT §2). */
 export interface ReplayGuard {
@@ -62,7 +73,6 @@ export function createDatabaseReplayGuard(db: Db, clock: Clock, options: Databas
     readonly reject: (error: unknown) => void;
   }
   let queue: PendingClaim[] = [];
-  let draining: Promise<void> | undefined;
 
   /**
    * Claims every queued id in one statement (one round trip and one commit for all the requests
@@ -92,7 +102,7 @@ export function createDatabaseReplayGuard(db: Db, clock: Clock, options: Databas
           where token_replays.expires_at < ${now.toISOString()}::timestamptz
           returning iss, jti`),
       );
-      won = new Set(rows.map((row) => `${row.iss}\u0000${row.jti}`));
+      won = new Set(rows.map((row) => replayKey(row.iss, row.jti)));
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
@@ -106,34 +116,23 @@ export function createDatabaseReplayGuard(db: Db, clock: Clock, options: Databas
     if (nowMs - lastPurgeMs >= purgeIntervalMs) await purge(now);
   }
 
-  async function drain(): Promise<void> {
-    // Let claims made in the same turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (queue.length > 0) {
+  const drainer = createDrainer(
+    () => {
       const batch = queue;
       queue = [];
-      await claimBatch(batch);
-    }
-  }
-
-  function startDraining(): void {
-    if (draining !== undefined) return;
-    draining = drain().finally(() => {
-      draining = undefined;
-      // A claim queued between the loop's last check and this callback.
-      if (queue.length > 0) startDraining();
-    });
-  }
+      return claimBatch(batch);
+    },
+    () => queue.length > 0,
+  );
 
   return {
     async claim(iss, jti, expiresAt) {
       const nowMs = clock().getTime();
-      const key = `${iss}\u0000${jti}`;
-      const until = seen.get(key);
-      if (until !== undefined && until > nowMs) return false;
+      const key = replayKey(iss, jti);
+      if (claimedBefore(seen, key, nowMs)) return false;
       return await new Promise<boolean>((resolve, reject) => {
         queue.push({ key, iss, jti, expiresAt, resolve, reject });
-        startDraining();
+        drainer.start();
       });
     },
   };
@@ -145,9 +144,8 @@ export function createMemoryReplayGuard(clock: Clock): ReplayGuard {
   return {
     async claim(iss, jti, expiresAt) {
       const nowMs = clock().getTime();
-      const key = `${iss}\u0000${jti}`;
-      const until = seen.get(key);
-      if (until !== undefined && until > nowMs) return false;
+      const key = replayKey(iss, jti);
+      if (claimedBefore(seen, key, nowMs)) return false;
       if (seen.size >= 1000) for (const [k, t] of seen) if (t <= nowMs) seen.delete(k);
       seen.set(key, expiresAt.getTime());
       return true;
