@@ -162,12 +162,12 @@ export function formatReport(summary: Summary, context: { machine: Record<string
   }
   if (summary.ablations !== undefined) {
     lines.push('');
-    lines.push('ablations (measuring instruments, never production): what the hub does without a stage');
+    lines.push('ablations (measuring instruments, never production): what the hub does with a stage switched off');
     lines.push(row(['variant', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'node µs/req', 'pg µs/req', 'vs baseline', '', 'vs hub']));
     for (const a of summary.ablations) {
       lines.push(
         row([
-          `hub without ${a.variant}`,
+          `hub, ${a.variant}`,
           `(${a.scenario})`,
           n(a.rps),
           n(a.p50Ms, 1),
