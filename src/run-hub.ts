@@ -25,18 +25,27 @@ function stopWhenOrphanedUnderNpm(stop: () => void): void {
  * let in-flight requests finish (their audit events commit), flush the audit writer, close the
  * database and release the data directory. A second signal exits at once.
  */
+/** Signals this close to the first one are the same request to stop, delivered twice. */
+const duplicateSignalMs = 1000;
+
 export async function runHub(config: Config): Promise<void> {
   const app = await createApp(config);
   const { url } = await app.start();
   app.printBanner(url);
   await new Promise<void>((resolve) => {
     let stopping = false;
+    let stoppingSince = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
+        // Ctrl-C reaches every process of the terminal's group, and a launcher (tsx under
+        // `npm start`) relays it as well: the same press arrives twice within milliseconds. Only
+        // a signal sent a second or more after the first means "exit now".
+        if (Date.now() - stoppingSince < duplicateSignalMs) return;
         app.services.logger.warn({ signal }, 'second signal: exiting now');
         process.exit(130);
       }
       stopping = true;
+      stoppingSince = Date.now();
       markDataDirsStopping();
       app.services.logger.info({ signal }, 'shutting down');
       app.stop().then(resolve, (error: unknown) => {
