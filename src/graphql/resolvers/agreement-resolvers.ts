@@ -1,10 +1,11 @@
 import { decodeJwt } from 'jose';
-import { decodeEnvelope, type AfterAgreementWrite, type AgreementStatus, type StoredAgreement, type WrittenAgreement } from '../../agreements/index.js';
-import type { AuditEventInput, StoredAuditEvent } from '../../audit/index.js';
+import { decodeEnvelope, type AgreementStatus, type StoredAgreement, type WrittenAgreement } from '../../agreements/index.js';
+import type { AuditEventInput } from '../../audit/index.js';
 import { isHubAdmin } from '../../auth/caller.js';
 import { AccordError, isAccordError } from '../../errors.js';
 import type { RequestContext } from '../context.js';
 import { actorOf } from './actor.js';
+import { auditedWrite } from './audited-write.js';
 
 function isParty(agreement: { provider: string; recipients: readonly string[] }, org: string): boolean {
   return agreement.provider === org || agreement.recipients.includes(org);
@@ -26,30 +27,18 @@ function partiesOf(envelope: unknown): { provider: string; recipients: string[] 
   }
 }
 
-/**
- * Writes an agreement change's audit event inside the change's own transaction (the store's
- * `afterWrite`): if the event cannot be committed, neither is the change.
- */
-function auditedWrite(context: RequestContext, action: 'AGREEMENT_SUBMIT' | 'AGREEMENT_REVOKE', details: (written: WrittenAgreement) => AuditEventInput['details']): {
-  afterWrite: AfterAgreementWrite;
-  committed: () => void;
-} {
-  let stored: StoredAuditEvent[] = [];
-  return {
-    afterWrite: async (tx, written) => {
-      stored = await context.services.audit.appendInTransaction(tx, [
-        {
-          ...actorOf(context),
-          action,
-          outcome: 'SUCCESS',
-          ownerOrg: written.provider,
-          agreements: [{ id: written.id, version: written.version, payloadHash: written.payloadHash }],
-          details: details(written),
-        },
-      ]);
+/** The audit event of an agreement change, written in the change's own transaction. */
+function agreementChange(context: RequestContext, action: 'AGREEMENT_SUBMIT' | 'AGREEMENT_REVOKE', details: (written: WrittenAgreement) => AuditEventInput['details']) {
+  return auditedWrite(context, (written: WrittenAgreement): AuditEventInput[] => [
+    {
+      ...actorOf(context),
+      action,
+      outcome: 'SUCCESS',
+      ownerOrg: written.provider,
+      agreements: [{ id: written.id, version: written.version, payloadHash: written.payloadHash }],
+      details: details(written),
     },
-    committed: () => context.services.audit.committed(stored),
-  };
+  ]);
 }
 
 /**
@@ -93,7 +82,7 @@ export const agreementResolvers = {
         if (parties !== undefined && !isHubAdmin(context.caller) && !isParty(parties, context.caller.org)) {
           throw new AccordError('FORBIDDEN', 'only a party to an agreement (or the hub operator) may submit it');
         }
-        const audited = auditedWrite(context, 'AGREEMENT_SUBMIT', (written) => ({ title: written.title }));
+        const audited = agreementChange(context, 'AGREEMENT_SUBMIT', (written) => ({ title: written.title }));
         const stored = await context.services.agreements.submit(args.envelope, context.caller.org, audited.afterWrite);
         audited.committed();
         return stored;
@@ -113,7 +102,7 @@ export const agreementResolvers = {
             throw new AccordError('FORBIDDEN', 'only a party to an agreement (or the hub operator) may revoke it');
           }
         }
-        const audited = auditedWrite(context, 'AGREEMENT_REVOKE', (written) => ({
+        const audited = agreementChange(context, 'AGREEMENT_REVOKE', (written) => ({
           revokedBy: written.revocation?.by ?? null,
           reason: written.revocation?.reason ?? null,
         }));

@@ -1,8 +1,9 @@
-import type { AuditEventInput, StoredAuditEvent } from '../../audit/index.js';
+import type { AuditEventInput } from '../../audit/index.js';
 import { releaseRecord, type RecordRow, type ReleasedRecord } from '../../enforcement/index.js';
-import { publishRecords, recordTypeList, recordTypes, retractRecords, type RecordType } from '../../records/index.js';
+import { publishRecords, recordTypeList, recordTypes, retractRecords, type PublishOutcome, type RecordType, type RetractedRecord } from '../../records/index.js';
 import type { RequestContext } from '../context.js';
 import { actorOf } from './actor.js';
+import { auditedWrite } from './audited-write.js';
 
 interface SubjectRef {
   readonly nhsNumber: string;
@@ -67,41 +68,29 @@ export const recordResolvers = {
   },
   Mutation: {
     publishRecords: async (_: unknown, args: { input: Record<string, unknown> }, context: RequestContext) => {
-      const { audit } = context.services;
-      let stored: StoredAuditEvent[] = [];
+      const audited = auditedWrite(context, (written: PublishOutcome) =>
+        written.records.map((record) => writeEvent(context, 'PUBLISH', record.recordType, record, { externalId: record.externalId, created: record.created })),
+      );
       const outcome = await publishRecords(context.services.db, {
         owner: context.caller.org,
         input: args.input,
         clock: () => context.now,
-        // The PUBLISH events commit in the publish's own transaction: if the audit cannot be
-        // written, no record is (CONTRACT §7, every publish is an audit event).
-        afterWrite: async (tx, written) => {
-          stored = await audit.appendInTransaction(
-            tx,
-            written.records.map((record) =>
-              writeEvent(context, 'PUBLISH', record.recordType, record, { externalId: record.externalId, created: record.created }),
-            ),
-          );
-        },
+        afterWrite: audited.afterWrite,
       });
-      audit.committed(stored);
+      audited.committed();
       return { count: outcome.count, byType: outcome.byType };
     },
     retractRecords: async (_: unknown, args: { recordType: RecordType; externalIds: string[] }, context: RequestContext) => {
-      const { audit } = context.services;
-      let stored: StoredAuditEvent[] = [];
+      const audited = auditedWrite(context, (retracted: readonly RetractedRecord[]) =>
+        retracted.map((record) => writeEvent(context, 'RETRACT', args.recordType, record, { externalId: record.externalId })),
+      );
       const removed = await retractRecords(context.services.db, {
         owner: context.caller.org,
         recordType: args.recordType,
         externalIds: args.externalIds,
-        afterWrite: async (tx, retracted) => {
-          stored = await audit.appendInTransaction(
-            tx,
-            retracted.map((record) => writeEvent(context, 'RETRACT', args.recordType, record, { externalId: record.externalId })),
-          );
-        },
+        afterWrite: audited.afterWrite,
       });
-      audit.committed(stored);
+      audited.committed();
       return removed.length;
     },
   },
