@@ -12,7 +12,7 @@ import { log } from './lib/progress.js';
 import { formatReport, summarise, type RunRecord } from './lib/report.js';
 import { requestMix, requestSource, scenarios, type Scenario, type Side } from './lib/scenarios.js';
 import { startServer, type ServerHandle } from './lib/servers.js';
-import { setUp, type BenchSetup } from './lib/setup.js';
+import { setUpComparison, type BenchSetup } from './lib/setup.js';
 import { mintTokens, type TokenPool } from './lib/token-pool.js';
 import { checkSameAnswers } from './lib/check-answers.js';
 import type { BenchDatabase } from './lib/bench-database.js';
@@ -25,15 +25,7 @@ const tokenMargin = 1.4;
 export async function compare(options: BenchOptions, onDatabase: (bench: BenchDatabase) => void): Promise<void> {
   const selected = scenarios.filter((s) => options.scenarios.includes(s.id));
   const loadBefore = os.loadavg();
-  const setup = await setUp({
-    databaseUrl: options.databaseUrl,
-    singleSubjects: 10_000,
-    richSubjects: 2_000,
-    backgroundSubjects: 0,
-    backgroundPerSubject: 0,
-    fillerAgreements: selected.some((s) => s.filler) ? options.fillerAgreements : 0,
-    onDatabase,
-  });
+  const setup = await setUpComparison(options, selected, onDatabase);
   await setup.filler?.disable();
 
   const servers: Record<string, ServerHandle> & { baseline: ServerHandle; accord: ServerHandle } = {

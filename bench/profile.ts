@@ -18,7 +18,7 @@ import type { BenchOptions } from './lib/options.js';
 import { log } from './lib/progress.js';
 import { requestMix, requestSource, scenarios, type Side } from './lib/scenarios.js';
 import { startServer } from './lib/servers.js';
-import { setUp } from './lib/setup.js';
+import { setUpComparison } from './lib/setup.js';
 import { mintTokens } from './lib/token-pool.js';
 import { postgresCpuMicros } from './lib/pg-cpu.js';
 
@@ -69,15 +69,7 @@ interface ProfiledRun {
 
 export async function profile(options: BenchOptions, onDatabase: (bench: BenchDatabase) => void): Promise<void> {
   const selected = scenarios.filter((s) => (options.scenarios.length === 4 ? ['a', 'b'] : options.scenarios).includes(s.id));
-  const setup = await setUp({
-    databaseUrl: options.databaseUrl,
-    singleSubjects: 10_000,
-    richSubjects: 2_000,
-    backgroundSubjects: 0,
-    backgroundPerSubject: 0,
-    fillerAgreements: selected.some((s) => s.filler) ? options.fillerAgreements : 0,
-    onDatabase,
-  });
+  const setup = await setUpComparison(options, selected, onDatabase);
   const profileDir = path.resolve('bench', 'results', 'profiles');
   fs.mkdirSync(profileDir, { recursive: true });
   const results: ProfiledRun[] = [];

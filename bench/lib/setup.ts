@@ -54,3 +54,23 @@ export async function setUp(options: SetupOptions): Promise<BenchSetup> {
   log(`set-up done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return { bench, partnership, plan, publishSubjects: nhsNumbers(2_000, 930_000_000), records, filler };
 }
+
+/**
+ * The data set of the comparison runs (`npm run bench`, `--profile`): 10,000 subjects with one
+ * record and 2,000 with fifty, and the filler agreements when a selected scenario needs them.
+ */
+export function setUpComparison(
+  options: { readonly databaseUrl: string; readonly fillerAgreements: number },
+  selected: readonly { readonly filler?: boolean | undefined }[],
+  onDatabase: SetupOptions['onDatabase'],
+): Promise<BenchSetup> {
+  return setUp({
+    databaseUrl: options.databaseUrl,
+    singleSubjects: 10_000,
+    richSubjects: 2_000,
+    backgroundSubjects: 0,
+    backgroundPerSubject: 0,
+    fillerAgreements: selected.some((s) => s.filler === true) ? options.fillerAgreements : 0,
+    onDatabase,
+  });
+}

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import vm from 'node:vm';
 import { parse, specifiedRules, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,28 +7,13 @@ import { createDpoConsoleRoutes, dpoConsoleOperations, dpoContentSecurityPolicy 
 import { schemaFromSdl } from '../../src/graphql/generate-schema-docs.js';
 import { loadSdl } from '../../src/graphql/load-sdl.js';
 import { createOperationLimitRules, operationLimitParseOptions } from '../../src/graphql/operation-limits.js';
+import { serveRoutes } from '../helpers/serve-routes.js';
 
 let server: http.Server;
 let base: string;
 
 beforeAll(async () => {
-  const routes = createDpoConsoleRoutes();
-  server = http.createServer((req, res) => {
-    routes.handle(req, res).then(
-      (handled) => {
-        if (!handled) {
-          res.writeHead(404, { 'x-unhandled': 'yes' });
-          res.end();
-        }
-      },
-      () => {
-        res.writeHead(500);
-        res.end();
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await serveRoutes(createDpoConsoleRoutes()));
 });
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -9,6 +8,7 @@ import { createMemoryReplayGuard, createOrganisationKeyStore, generateSigningKey
 import { fixedClock } from '../../src/clock.js';
 import { createSandboxRoutes, type SandboxManifest, type SandboxRoutesOptions } from '../../src/sandbox/index.js';
 import { writeDemoKey } from '../../src/sandbox/demo-keys.js';
+import { serveRoutes } from '../helpers/serve-routes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const clock = fixedClock('2026-03-02T09:00:00Z');
@@ -31,23 +31,9 @@ const manifest: SandboxManifest = {
 /** A real HTTP server around the routes; anything they do not handle is a 404 marked as such. */
 async function serve(options: Partial<SandboxRoutesOptions> = {}): Promise<string> {
   const routes = createSandboxRoutes({ mode: 'demo', dataDir, db: database.db, hubId, clock, assetsDir, loadManifest: async () => manifest, ...options });
-  const server = http.createServer((req, res) => {
-    routes.handle(req, res).then(
-      (handled) => {
-        if (!handled) {
-          res.writeHead(404, { 'x-unhandled': 'yes' });
-          res.end();
-        }
-      },
-      () => {
-        res.writeHead(500);
-        res.end();
-      },
-    );
-  });
+  const { server, base } = await serveRoutes(routes);
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return base;
 }
 
 let demoUrl: string;
