@@ -1,19 +1,18 @@
 /**
- * The sandbox in a real browser: headless Chromium (Debian's `chromium` package, driven by
- * playwright-core) against a real hub in demo mode on a fresh embedded database, seeded with the
- * demo partnership. Picks a persona, runs the safeguarding lookup, reads the result pane, and
- * checks that no request left this machine.
+ * The sandbox in a real browser: headless Chromium (the one from npm, or `CHROMIUM_PATH`; see
+ * test/helpers/browser.ts), driven by playwright-core, against a real hub in demo mode on a fresh
+ * embedded database, seeded with the demo partnership. Picks a persona, runs the safeguarding
+ * lookup, reads the result pane, and checks that no request left this machine.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { demoPartnership } from '../../src/sandbox/index.js';
-
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchTestBrowser } from '../helpers/browser.js';
 
 let app: App;
 let hubUrl: string;
@@ -33,19 +32,14 @@ async function resultPane(): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-browser-'));
+  // The browser first: a missing or broken one fails the run before the hub is seeded.
+  // A fresh profile each run: no cached assets, no GraphiQL tabs from an earlier session.
   profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-chromium-profile-'));
+  context = await launchTestBrowser(profileDir, { viewport: { width: 1400, height: 2400 } });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-browser-'));
   app = await createApp(loadConfig({ ACCORD_MODE: 'demo', ACCORD_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
   hubUrl = (await app.start({ port: 0, host: '127.0.0.1' })).url;
 
-  // A fresh profile each run: no cached assets, no GraphiQL tabs from an earlier session.
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    viewport: { width: 1400, height: 2400 },
-  });
   const hubHost = new URL(hubUrl).host;
   await context.route('**/*', async (route) => {
     const url = route.request().url();
