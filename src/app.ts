@@ -5,7 +5,8 @@ import { createAuditWriter, createCheckpointer, createIncrementalVerifier, hubJw
 import { createDatabaseReplayGuard, createOrganisationDirectory, createOrganisationKeyStore, isSigningAlgorithm } from './auth/index.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/index.js';
+import { DatabaseUnavailableError, openDatabase, type Database } from './db/index.js';
+import { serviceUnavailableRetryAfterSeconds } from './errors.js';
 import { createAuditPlugin } from './graphql/audit-plugin.js';
 import { buildSchema } from './graphql/build-schema.js';
 import type { RequestContext } from './graphql/context.js';
@@ -56,7 +57,16 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const ownsDatabase = deps.database === undefined;
   const database =
     deps.database ??
-    (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, lockOwner: `accord serve (${config.mode})` }));
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      lockOwner: `accord serve (${config.mode})`,
+      onStaleLock: (stale) =>
+        logger.warn(
+          { lockPath: stale.lockPath, stalePid: stale.pid, staleCommand: stale.command, staleSince: stale.startedAt },
+          `recovered the data directory lock left by process ${stale.pid} (${stale.command}, started ${stale.startedAt}), which is no longer running; the database recovers from its write-ahead log`,
+        ),
+    }));
   try {
     await database.migrate();
     const db = database.db;
@@ -121,6 +131,10 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       hideSchemaDetailsFromClientErrors: production,
       allowBatchedHttpRequests: false,
       csrfPrevention: true,
+      // The hub owns shutdown (run-hub.ts): Apollo's own SIGINT/SIGTERM handler would call
+      // apollo.stop() a second time, which in 5.x never settles, so the writer, checkpointer and
+      // database were never closed and the process lingered until killed.
+      stopOnTerminationSignals: false,
       parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
       plugins: [createErrorPlugin(), createAuditPlugin()],
@@ -140,7 +154,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
             sendJson(res, 200, { status: 'ok' });
             return true;
           case '/readyz':
-            await readiness(database, res);
+            await readiness(database, res, logger);
             return true;
           case '/metrics':
             res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -228,18 +242,21 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   }
 }
 
-async function readiness(database: Database, res: ServerResponse): Promise<void> {
+async function readiness(database: Database, res: ServerResponse, logger: HubServices['logger']): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       database.ready(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('database did not answer in time')), readyTimeoutMs);
+        timer = setTimeout(() => reject(new DatabaseUnavailableError(`the database did not answer within ${readyTimeoutMs} ms`)), readyTimeoutMs);
       }),
     ]);
     sendJson(res, 200, { status: 'ready' });
   } catch (error) {
-    sendJson(res, 503, { status: 'unavailable', reason: error instanceof Error ? error.message : 'database unavailable' });
+    // The reason goes to the log only: /readyz is open to anyone who can reach the port, and a
+    // driver message can quote SQL, a host name or a user.
+    logger.warn({ err: error }, 'not ready');
+    sendJson(res, 503, { status: 'unavailable' }, { 'retry-after': String(serviceUnavailableRetryAfterSeconds) });
   } finally {
     clearTimeout(timer);
   }

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'RATE_LIMITED'
   | 'AUDIT_UNAVAILABLE'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** HTTP status a response takes when this code is the reason the request failed as a whole. */
@@ -23,8 +25,17 @@ export const httpStatusOf: Readonly<Record<ErrorCode, number>> = Object.freeze({
   QUERY_TOO_COMPLEX: 400,
   RATE_LIMITED: 429,
   AUDIT_UNAVAILABLE: 503,
+  // A federated source that failed spoils only its own lists: the rest of the response is sent.
+  SOURCE_UNAVAILABLE: 200,
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 });
+
+/** What a caller is told during a database outage: no host, driver message or SQL, ever. */
+export const serviceUnavailableMessage = "the hub's database is unavailable, so nothing was released; try again shortly";
+
+/** Seconds a client is asked to wait (`Retry-After`) during an outage. */
+export const serviceUnavailableRetryAfterSeconds = 5;
 
 /** One problem with an input, located by a path such as `scope[1].where.op` or `demographics[3].dateOfBirth`. */
 export interface Problem {

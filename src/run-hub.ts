@@ -48,15 +48,32 @@ export async function runHub(config: Config): Promise<void> {
       stoppingSince = Date.now();
       markDataDirsStopping();
       app.services.logger.info({ signal }, 'shutting down');
-      app.stop().then(resolve, (error: unknown) => {
-        app.services.logger.error({ err: error }, 'error during shutdown');
-        process.exitCode = 1;
-        resolve();
-      });
+      const started = performance.now();
+      app.stop().then(
+        () => {
+          app.services.logger.info({ durationMs: Math.round(performance.now() - started) }, 'stopped: requests drained, audit flushed, database closed');
+          resolve();
+        },
+        (error: unknown) => {
+          app.services.logger.error({ err: error }, 'error during shutdown');
+          process.exitCode = 1;
+          resolve();
+        },
+      );
     };
     // `on`, not `once`: a second signal must reach the handler to force the exit.
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     stopWhenOrphanedUnderNpm(() => onSignal('SIGTERM'));
   });
+  // Everything the hub started is stopped, so the event loop should now empty and the process
+  // exit by itself. Should a library leave a handle open, exit anyway rather than linger holding
+  // the port: the timer is unref'd, so it never delays a process that exits on its own.
+  setTimeout(() => {
+    app.services.logger.warn('a handle outlived the shutdown: exiting');
+    process.exit();
+  }, lingerMs).unref();
 }
+
+/** How long after a completed shutdown the process may take to exit by itself. */
+const lingerMs = 1_000;

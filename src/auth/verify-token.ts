@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
+import { isDatabaseUnavailable } from '../db/index.js';
 import { AccordError } from '../errors.js';
 import type { Caller } from './caller.js';
 import type { OrganisationKeyStore } from './key-store.js';
@@ -124,6 +125,9 @@ export async function verifyToken(token: string, options: VerifyTokenOptions): P
       },
     ));
   } catch (error) {
+    // An outage while looking up the key is not the caller's fault: it must surface as 503
+    // SERVICE_UNAVAILABLE, not as a 401 telling a partner its valid token is bad.
+    if (isDatabaseUnavailable(error)) throw error;
     throw fromJose(error);
   }
 

@@ -50,7 +50,13 @@ export function createCliContext(env: Readonly<Record<string, string | undefined
     config,
     async withDatabase(command, run, options = {}) {
       const loaded = config();
-      const database = await openDatabase({ databaseUrl: loaded.databaseUrl, dataDir: loaded.dataDir, lockOwner: `accord ${command}`, maxConnections: 2 });
+      const database = await openDatabase({
+        databaseUrl: loaded.databaseUrl,
+        dataDir: loaded.dataDir,
+        lockOwner: `accord ${command}`,
+        maxConnections: 2,
+        onStaleLock: (stale) => io.stderr(`note: recovered the data directory lock left by process ${stale.pid} (${stale.command}), which is no longer running\n`),
+      });
       try {
         if (options.migrate ?? true) await database.migrate();
         return await run(database, loaded);

@@ -15,6 +15,14 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** What a stale lock said about the process that left it. */
+export interface StaleLock {
+  readonly lockPath: string;
+  readonly pid: number;
+  readonly command: string;
+  readonly startedAt: string;
+}
+
 interface LockOwner {
   pid: number;
   command: string;
@@ -73,7 +81,7 @@ function isAlive(pid: number): boolean {
  * command) must hold this lock first. The lock file is created with O_EXCL, so two processes
  * racing cannot both win; a lock left by a process that died is taken over.
  */
-export function acquireDataDirLock(dataDir: string, command: string): DataDirLock {
+export function acquireDataDirLock(dataDir: string, command: string, onStale?: (stale: StaleLock) => void): DataDirLock {
   fs.mkdirSync(dataDir, { recursive: true });
   const lockPath = path.join(dataDir, 'accord.lock');
   const me: LockOwner = { pid: process.pid, command, startedAt: new Date().toISOString() };
@@ -118,8 +126,11 @@ export function acquireDataDirLock(dataDir: string, command: string): DataDirLoc
     if (owner !== undefined && owner.pid === process.pid && heldHere.has(lockPath)) {
       throw new DataDirLockedError(dataDir, owner);
     }
-    // Stale (its process is gone) or unreadable: remove it and try again.
+    // Stale (its process is gone: a crash, kill -9, a power cut) or unreadable: take it over.
+    // Safe because only a live process can hold PGlite's files open; the database itself
+    // recovers from its write-ahead log when it is opened.
     fs.rmSync(lockPath, { force: true });
+    if (owner !== undefined) onStale?.({ lockPath, pid: owner.pid, command: owner.command, startedAt: owner.startedAt });
   }
   throw new Error(`could not take the lock on ${dataDir}`);
 }

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuditEventInput } from '../audit/index.js';
-import { isAccordError } from '../errors.js';
+import { isDatabaseUnavailable } from '../db/index.js';
+import { httpStatusOf, isAccordError, serviceUnavailableMessage, serviceUnavailableRetryAfterSeconds } from '../errors.js';
 import { recordTypes } from '../records/index.js';
 import type { RequestContext } from './context.js';
 import { actorOf } from './resolvers/actor.js';
@@ -61,25 +62,28 @@ export function createAuditPlugin(): ApolloServerPlugin<RequestContext> {
         },
         async willSendResponse(requestContext) {
           const context = requestContext.contextValue;
+          const refuse = (code: 'AUDIT_UNAVAILABLE' | 'SERVICE_UNAVAILABLE', message: string): void => {
+            requestContext.response.body = { kind: 'single', singleResult: { errors: [{ message, extensions: { code, requestId: context.requestId } }] } };
+            requestContext.response.http.status = httpStatusOf[code];
+            if (code === 'SERVICE_UNAVAILABLE') requestContext.response.http.headers.set('retry-after', String(serviceUnavailableRetryAfterSeconds));
+          };
           const withhold = (error: unknown): void => {
             context.services.logger.error(
               { requestId: context.requestId, err: isAccordError(error) ? error.cause ?? error : error },
               'audit write failed: response withheld',
             );
             context.services.metrics.inc('accord_audit_failures_total', 'Requests refused because their audit events could not be committed');
-            requestContext.response.body = {
-              kind: 'single',
-              singleResult: {
-                errors: [
-                  {
-                    message: 'the audit trail could not be written, so nothing was released; try again later',
-                    extensions: { code: 'AUDIT_UNAVAILABLE', requestId: context.requestId },
-                  },
-                ],
-              },
-            };
-            requestContext.response.http.status = 503;
+            refuse('AUDIT_UNAVAILABLE', 'the audit trail could not be written, so nothing was released; try again later');
           };
+          // A resolver that could not reach the database leaves a hole in the answer that the
+          // caller could not tell from "not shared". During an outage the whole response is
+          // refused as 503 instead, with no data, and nothing is audited because nothing leaves.
+          const outage = requestContext.errors?.find((error) => isDatabaseUnavailable(error.originalError));
+          if (outage !== undefined) {
+            context.services.logger.warn({ requestId: context.requestId, err: outage.originalError }, 'database unavailable');
+            refuse('SERVICE_UNAVAILABLE', serviceUnavailableMessage);
+            return;
+          }
           // A write whose own audit events could not be committed (publish, retract, agreements)
           // rolled back; the whole response is withheld, with the same 503 as below.
           const failed = requestContext.errors?.find(

@@ -12,6 +12,8 @@ const contractCodes: ReadonlySet<string> = new Set<ErrorCode>([
   'QUERY_TOO_COMPLEX',
   'RATE_LIMITED',
   'AUDIT_UNAVAILABLE',
+  'SOURCE_UNAVAILABLE',
+  'SERVICE_UNAVAILABLE',
 ]);
 
 /**

@@ -44,6 +44,8 @@ const errorMeanings: Readonly<Record<ErrorCode, string>> = {
   QUERY_TOO_COMPLEX: 'the operation is over a depth, cost, alias, root-field, directive, token or body-size limit',
   RATE_LIMITED: "the caller's organisation is over its request rate; retry after `Retry-After` seconds",
   AUDIT_UNAVAILABLE: 'the releases could not be written to the audit trail, so no record data is sent',
+  SOURCE_UNAVAILABLE: "a federated partner's source did not answer in time or answered wrongly; its lists are empty with this error (`extensions.org`), the rest of the response is sent",
+  SERVICE_UNAVAILABLE: "the hub's own database is unreachable; no data is sent; retry later (the hub serves again as soon as the database is back)",
   INTERNAL_SERVER_ERROR: 'an unexpected failure; the message carries the request id to quote to the operator',
 };
 

@@ -1,8 +1,17 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isDatabaseUnavailable } from '../db/index.js';
+import { serviceUnavailableMessage, serviceUnavailableRetryAfterSeconds } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { requestIdOf } from './request-id.js';
 import { sendGraphQLError, sendJson } from './respond.js';
+
+/**
+ * How long a stopping hub lets in-flight requests finish before cutting their connections. A
+ * stop must finish within 5 s (operator.md): this leaves time to flush the audit and close the
+ * database afterwards.
+ */
+const drainDeadlineMs = 3_000;
 
 /** A route: returns true when it handled the request. */
 export type Route = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<boolean>;
@@ -29,9 +38,18 @@ export function createHttpServer(services: HubServices, routes: readonly Route[]
       }
       sendJson(res, 404, { error: 'not found' });
     } catch (error) {
-      services.logger.error({ requestId, err: error }, 'request failed');
-      if (!res.headersSent) sendGraphQLError(res, 'INTERNAL_SERVER_ERROR', `internal error (request ${requestId})`);
-      else res.destroy();
+      if (res.headersSent) {
+        services.logger.error({ requestId, err: error }, 'request failed after its response began');
+        res.destroy();
+      } else if (isDatabaseUnavailable(error)) {
+        // An outage, not a bug: the caller gets 503 and no internals; the hub keeps serving and
+        // answers normally again as soon as the database is back.
+        services.logger.warn({ requestId, err: error }, 'database unavailable');
+        sendGraphQLError(res, 'SERVICE_UNAVAILABLE', serviceUnavailableMessage, { headers: { 'retry-after': String(serviceUnavailableRetryAfterSeconds) } });
+      } else {
+        services.logger.error({ requestId, err: error }, 'request failed');
+        sendGraphQLError(res, 'INTERNAL_SERVER_ERROR', `internal error (request ${requestId})`);
+      }
     }
   });
   // Slow-loris protection: a client must send its headers and body promptly.
@@ -53,7 +71,16 @@ export function createHttpServer(services: HubServices, routes: readonly Route[]
     close: () =>
       new Promise((resolve) => {
         if (!server.listening) return resolve();
-        server.close(() => resolve());
+        // A keep-alive connection whose request finishes after close() would otherwise stay
+        // open until its keep-alive timeout: close each one as soon as it goes idle, and after
+        // the drain deadline cut whatever is left (a client still sending a slow body).
+        const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), drainDeadlineMs);
+        server.close(() => {
+          clearInterval(idleSweep);
+          clearTimeout(deadline);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };
