@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { createAgreementStore, createDecisionIndex } from './agreements/index.js';
+import { createAgreementStore, createDecisionIndex, findEmptyRoleLists } from './agreements/index.js';
+import { startBackupSocket } from './backup/index.js';
 import { createAuditWriter, createCheckpointer, createIncrementalVerifier, hubJwks, listCheckpoints, loadHubSigningKey } from './audit/index.js';
 import { createDatabaseReplayGuard, createOrganisationDirectory, createOrganisationKeyStore, isSigningAlgorithm } from './auth/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -10,6 +11,7 @@ import { serviceUnavailableRetryAfterSeconds } from './errors.js';
 import { createAuditPlugin } from './graphql/audit-plugin.js';
 import { buildSchema } from './graphql/build-schema.js';
 import type { RequestContext } from './graphql/context.js';
+import { createDocumentStore } from './graphql/document-store.js';
 import { createErrorPlugin } from './graphql/error-plugin.js';
 import { formatError } from './graphql/format-error.js';
 import { createOperationLimits, type OperationLimitOptions } from './graphql/operation-limits.js';
@@ -86,6 +88,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     });
     const instances = createInstanceRegistry(db, { clock, onError: (error) => logger.warn({ err: error }, 'instance heartbeat failed') });
     await instances.start();
+    // `accord backup` while this hub holds the embedded database: the hub makes it (docs/operator.md §5).
+    const stopBackupSocket = ownsDatabase ? await startBackupSocket({ dataDir: config.dataDir, database, clock, logger }) : async () => undefined;
     const services: HubServices = {
       config,
       clock,
@@ -113,6 +117,16 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       verifier: createIncrementalVerifier(db),
     };
 
+    // Agreements stored with `roles: []` before that was refused now match no role (fail closed,
+    // CONTRACT §3). Said at every start, so the narrower sharing is not mistaken for a fault.
+    for (const found of await findEmptyRoleLists(db, clock())) {
+      if (!found.actionNeeded) continue;
+      logger.warn(
+        { agreement: found.id, version: found.version, recipient: found.recipient, status: found.status },
+        `agreement ${found.id} version ${found.version} (${found.status}) gives recipient ${found.recipient} an empty roles list, which matches no role: nothing is shared with ${found.recipient} under it until its parties sign a new version (see npx accord agreements check)`,
+      );
+    }
+
     if (deps.seedDemo ?? config.mode === 'demo') {
       await seedDemo({ db, dataDir: config.dataDir, clock, audit, log: (message: string) => logger.info(message) });
     }
@@ -130,6 +144,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       // "Did you mean ...?" suggestions would let a stranger map the schema in production.
       hideSchemaDetailsFromClientErrors: production,
       allowBatchedHttpRequests: false,
+      // Automatic persisted queries are off (CONTRACT §5): Apollo's APQ cache is shared by every
+      // caller, so one organisation could run, or probe for, a document another sent, knowing
+      // only its hash. The HTTP handler refuses the extension before Apollo sees it.
+      persistedQueries: false,
+      // Documents with literals (an NHS number in the text) are never cached: a shared cache
+      // hit is measurable and would tell one caller what another asked (document-store.ts).
+      documentStore: createDocumentStore(),
       csrfPrevention: true,
       // The hub owns shutdown (run-hub.ts): Apollo's own SIGINT/SIGTERM handler would call
       // apollo.stop() a second time, which in 5.x never settles, so the writer, checkpointer and
@@ -214,6 +235,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
         await server.close();
         await apollo.stop();
         await instances.stop();
+        await stopBackupSocket();
         await audit.close();
         await checkpointer.stop();
         if (ownsDatabase) await database.close();

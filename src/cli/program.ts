@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerAgreementCommands } from './commands/agreement.js';
+import { registerAgreementsCommands } from './commands/agreements.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerDemoCommands } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerMigrateCommands } from './commands/migrate.js';
@@ -37,7 +39,7 @@ export function buildProgram(context: CliContext, version: string): Command {
 Configuration comes from the environment, as for the hub: DATABASE_URL (PostgreSQL) or
 ACCORD_DATA_DIR (embedded database, default ./.accord), ACCORD_HUB_ID, ACCORD_MODE, ...
 
-Exit codes: 0 ok, 1 failed or invalid input, 2 usage error.
+Exit codes: 0 ok, 1 failed or invalid input, 2 usage error, 3 a check found something to act on.
 
 Example:
   $ npx accord keys generate --alg EdDSA --kid westminster-2026 --out ./keys
@@ -52,8 +54,10 @@ Example:
     registerTokenCommands,
     registerRequestCommands,
     registerAgreementCommands,
+    registerAgreementsCommands,
     registerDemoCommands,
     registerAuditCommands,
+    registerBackupCommands,
   ];
   for (const register of groups) register(program, context);
   return program;
