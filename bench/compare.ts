@@ -2,9 +2,7 @@
  * `npm run bench`: the hub against the bare Apollo baseline, same machine, same run, in
  * alternation (see docs/performance.md for the method).
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { systemClock } from '../src/clock.js';
 import { runLoad, type LoadResult } from './lib/load.js';
 import type { BenchOptions } from './lib/options.js';
@@ -17,6 +15,7 @@ import { mintTokens, type TokenPool } from './lib/token-pool.js';
 import { checkSameAnswers } from './lib/check-answers.js';
 import type { BenchDatabase } from './lib/bench-database.js';
 import { postgresCpuMicros } from './lib/pg-cpu.js';
+import { defaultResultsFile, writeResultKeys } from './lib/results-file.js';
 
 const hubId = 'accord-hub';
 /** Token pools are sized for the expected rate times this margin. */
@@ -83,9 +82,8 @@ export async function compare(options: BenchOptions, onDatabase: (bench: BenchDa
       fillerAgreements: setup.filler?.count ?? 0,
     };
     console.log(formatReport(summary, { machine, settings }));
-    const out = options.out ?? path.join('bench', 'results', 'latest.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), machine, settings, summary, runs }, null, 2)}\n`);
+    const out = options.out ?? defaultResultsFile;
+    writeResultKeys(out, { at: new Date().toISOString(), machine, settings, summary, runs });
     log(`results written to ${out}`);
   } finally {
     await Promise.allSettled(Object.values(servers).map((server) => server.stop()));

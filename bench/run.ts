@@ -55,6 +55,12 @@ try {
     case 'profile':
       await (await import('./profile.js')).profile(options, onDatabase);
       break;
+    case 'soak':
+      await (await import('./soak.js')).soak(options, onDatabase);
+      break;
+    case 'instances':
+      await (await import('./instances.js')).instances(options, onDatabase);
+      break;
   }
 } catch (error) {
   console.error(error);

@@ -16,7 +16,8 @@ declare module 'autocannon' {
     readonly timeouts: number;
   }
   interface Options {
-    readonly url: string;
+    /** Several URLs: connection i goes to url[i % url.length]. */
+    readonly url: string | readonly string[];
     readonly connections?: number;
     readonly duration?: number;
     readonly requests?: readonly Record<string, unknown>[];

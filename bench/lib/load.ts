@@ -18,7 +18,8 @@ export interface LoadResult {
 }
 
 export interface LoadOptions {
-  readonly url: string;
+  /** Several URLs: autocannon spreads the connections round-robin over them. */
+  readonly url: string | readonly string[];
   readonly connections: number;
   readonly durationSeconds: number;
   readonly setupRequest: (request: RawRequest) => RawRequest;

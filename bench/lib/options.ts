@@ -6,7 +6,7 @@ import type { ScenarioId } from './scenarios.js';
 import { defaultDatabaseUrl } from './bench-database.js';
 
 export interface BenchOptions {
-  readonly mode: 'compare' | 'scale' | 'profile';
+  readonly mode: 'compare' | 'scale' | 'profile' | 'soak' | 'instances';
   readonly databaseUrl: string;
   readonly scenarios: readonly ScenarioId[];
   readonly rounds: number;
@@ -20,6 +20,9 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Extra hub variants measured in the same alternation, each a list of ablations. */
   readonly ablations: readonly (readonly string[])[];
+  /** --soak: how long the soak runs, and the request rate it holds. */
+  readonly soakSeconds: number;
+  readonly soakRate: number;
   /** Where the results JSON goes (default bench/results/latest.json; --scale: scale.json; --profile: profile.json). */
   readonly out: string | undefined;
 }
@@ -38,6 +41,11 @@ export const usage = `npm run bench -- [options]
   --records N          --scale: records (default 1000000)
   --events N           --scale: audit events (default 10000000)
   --profile            CPU profile and SQL statements per request of the hub (scenarios a and b)
+  --soak SECONDS       one hub under a steady mixed load (reads, 15% publishes, agreement changes)
+                       for SECONDS: memory, event-loop delay and latency drift, a line every 30 s
+  --rate N             --soak: requests per second held (default 40)
+  --instances          req/s of a read scenario (default b) with 1 hub process, then 2 on the same
+                       database, the load spread over both
   --ablations X,Y+Z    also measure hub variants with stages switched off, to price each stage
                        (replay-memory, generations-cached, audit-off; + combines; never production)
   --out FILE           results JSON (default bench/results/latest.json, scale.json, profile.json)
@@ -70,17 +78,25 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
       agreements: { type: 'string' },
       out: { type: 'string' },
       ablations: { type: 'string' },
+      soak: { type: 'string' },
+      rate: { type: 'string' },
+      instances: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
   });
   if (values.help === true) return 'help';
-  const scenarios = (values.scenario ?? ['a,b,c,d']).flatMap((s) => s.split(',')).map((s) => s.trim().toLowerCase());
+  const modes = [values.scale === true && 'scale', values.profile === true && 'profile', values.soak !== undefined && 'soak', values.instances === true && 'instances'].filter(
+    (m): m is 'scale' | 'profile' | 'soak' | 'instances' => m !== false,
+  );
+  if (modes.length > 1) throw new Error(`choose one of --${modes.join(', --')}`);
+  const mode = modes[0] ?? 'compare';
+  const scenarios = (values.scenario ?? [mode === 'instances' ? 'b' : 'a,b,c,d']).flatMap((s) => s.split(',')).map((s) => s.trim().toLowerCase());
   for (const s of scenarios) if (!['a', 'b', 'c', 'd'].includes(s)) throw new Error(`--scenario must be among a, b, c, d (got "${s}")`);
   const quick = values.quick === true;
   return {
-    mode: values.scale === true ? 'scale' : values.profile === true ? 'profile' : 'compare',
+    mode,
     databaseUrl: env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' ? env.DATABASE_URL : defaultDatabaseUrl,
     scenarios: [...new Set(scenarios)].sort() as ScenarioId[],
     rounds: Math.round(positive('rounds', values.rounds, quick ? 1 : 2)),
@@ -95,6 +111,8 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
       .split(',')
       .map((variant) => variant.split('+').map((a) => a.trim()).filter((a) => a !== ''))
       .filter((variant) => variant.length > 0),
+    soakSeconds: Math.round(positive('soak', values.soak, 600)),
+    soakRate: positive('rate', values.rate, 40),
     out: values.out,
   };
 }

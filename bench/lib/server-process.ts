@@ -5,8 +5,10 @@
  * BENCH_SERVER=baseline|accord, BENCH_DATABASE_URL, BENCH_DATA_DIR (accord), BENCH_COUNT_QUERIES=1
  * to count SQL statements (profiling). Talks to the parent over IPC: sends `ready` with its URL,
  * answers `stats` with its RSS, CPU time and statement count, and exits on `stop` or when the
- * parent goes away.
+ * parent goes away. Also answers `event-loop` with the p99 and maximum of its event-loop delay
+ * since the previous such question (--soak).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -28,10 +30,17 @@ export interface ServerStats {
   readonly statements: Readonly<Record<string, number>>;
 }
 
-export type ParentMessage = { type: 'stats' } | { type: 'stop' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
+/** Event-loop delay over a window (node:perf_hooks `monitorEventLoopDelay`, 10 ms resolution). */
+export interface EventLoopDelay {
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+export type ParentMessage = { type: 'stats' } | { type: 'event-loop' } | { type: 'stop' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
 export type ChildMessage =
   | { type: 'ready'; url: string }
   | { type: 'stats'; stats: ServerStats }
+  | { type: 'event-loop'; delay: EventLoopDelay }
   | { type: 'profile-started' }
   | { type: 'profile-written'; file: string }
   | { type: 'stopped' };
@@ -50,6 +59,9 @@ const database = await openDatabase({
   dataDir: '',
   ...(process.env.BENCH_COUNT_QUERIES === '1' ? { onQuery: countQuery } : {}),
 });
+
+const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+eventLoopDelay.enable();
 
 let stop: () => Promise<void>;
 let url: string;
@@ -79,6 +91,7 @@ function send(message: ChildMessage): void {
 }
 
 async function shutdown(): Promise<void> {
+  eventLoopDelay.disable();
   await stop().catch(() => undefined);
   await database.close().catch(() => undefined);
   send({ type: 'stopped' });
@@ -99,6 +112,10 @@ process.on('message', (message: ParentMessage) => {
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
     send({ type: 'stats', stats: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuMicros: cpu.user + cpu.system, queries, statements: { ...statements } } });
+  } else if (message.type === 'event-loop') {
+    // The histogram records nanoseconds; it restarts at each question, so each answer covers one window.
+    send({ type: 'event-loop', delay: { p99Ms: eventLoopDelay.percentile(99) / 1e6, maxMs: eventLoopDelay.max / 1e6 } });
+    eventLoopDelay.reset();
   } else if (message.type === 'stop') {
     void shutdown();
   }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, ServerKind, ServerStats } from './server-process.js';
+import type { ChildMessage, EventLoopDelay, ServerKind, ServerStats } from './server-process.js';
 
 const entry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
@@ -15,6 +15,8 @@ export interface ServerHandle {
   readonly url: string;
   readonly pid: number;
   stats(): Promise<ServerStats>;
+  /** Event-loop delay since the previous call (or the start). */
+  eventLoopDelay(): Promise<EventLoopDelay>;
   /** Starts the CPU profiler inside the server (measurement window only, no start-up). */
   startProfile(): Promise<void>;
   /** Stops it and writes the .cpuprofile to `file`. */
@@ -83,6 +85,13 @@ export async function startServer(kind: ServerKind, options: StartServerOptions)
       const message = await reply;
       if (message.type !== 'stats') throw new Error(`${kind} server: unexpected ${message.type}`);
       return message.stats;
+    },
+    async eventLoopDelay() {
+      const reply = nextMessage();
+      child.send({ type: 'event-loop' });
+      const message = await reply;
+      if (message.type !== 'event-loop') throw new Error(`${kind} server: unexpected ${message.type}`);
+      return message.delay;
     },
     async startProfile() {
       const reply = nextMessage();

@@ -1,12 +1,15 @@
 /**
- * Pools of real caller tokens. Each `jti` is single-use (the hub refuses a replay), so every
- * request of an accord run needs its own token: they are minted before the run (while the
- * servers are idle, so minting never competes with the measurement for CPU) with a lifetime of
- * 300 s, hence one pool per run.
+ * Real caller tokens. Each `jti` is single-use (the hub refuses a replay), so every request of
+ * an accord run needs its own token.
+ *
+ * - `mintTokens`: a pool minted before a run (while the servers are idle, so minting never
+ *   competes with the measurement for CPU), hence one pool per run: tokens live 300 s.
+ * - `createTokenSigner`: one fresh token per call, for runs longer than a token's lifetime
+ *   (--soak, the load-balancer check), at a rate where signing costs the load generator little.
  *
  * The claims and header are exactly those of `signCallerToken` (src/auth/sign-token.ts); the
- * private key is imported once per pool instead of once per token, which makes minting about
- * three times faster. The hub verifies every one of them in full.
+ * private key is imported once per pool or signer instead of once per token, which makes minting
+ * about three times faster. The hub verifies every one of them in full.
  */
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
@@ -21,26 +24,33 @@ export interface TokenPool {
   readonly used: number;
 }
 
-export async function mintTokens(identity: Identity, count: number, options: { hubId: string; clock: Clock }): Promise<TokenPool> {
+/** Signs a fresh token (new jti, issued now) for `identity` at each call. */
+export type TokenSigner = () => Promise<string>;
+
+export async function createTokenSigner(identity: Identity, options: { hubId: string; clock: Clock }): Promise<TokenSigner> {
   const alg = defaultAlgorithmForKey(identity.privateJwk as never);
   if (alg === undefined) throw new TypeError(`no signing algorithm for ${identity.org}'s key`);
   const key = await importJWK(identity.privateJwk, alg);
-  const issuedAt = Math.floor(options.clock().getTime() / 1000);
   const claims = { purpose: identity.purpose, roles: [...identity.roles] };
+  return () => {
+    const issuedAt = Math.floor(options.clock().getTime() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg, kid: identity.privateJwk.kid as string, typ: 'JWT' })
+      .setIssuer(identity.org)
+      .setSubject(identity.sub)
+      .setAudience(options.hubId)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + tokenMaxLifetimeSeconds)
+      .setJti(randomUUID())
+      .sign(key);
+  };
+}
+
+export async function mintTokens(identity: Identity, count: number, options: { hubId: string; clock: Clock }): Promise<TokenPool> {
+  const sign = await createTokenSigner(identity, options);
   const tokens: string[] = [];
   for (let i = 0; i < count; i += 2000) {
-    const batch = Array.from({ length: Math.min(2000, count - i) }, () =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg, kid: identity.privateJwk.kid as string, typ: 'JWT' })
-        .setIssuer(identity.org)
-        .setSubject(identity.sub)
-        .setAudience(options.hubId)
-        .setIssuedAt(issuedAt)
-        .setExpirationTime(issuedAt + tokenMaxLifetimeSeconds)
-        .setJti(randomUUID())
-        .sign(key),
-    );
-    tokens.push(...(await Promise.all(batch)));
+    tokens.push(...(await Promise.all(Array.from({ length: Math.min(2000, count - i) }, sign))));
   }
   let index = 0;
   return {
