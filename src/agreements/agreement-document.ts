@@ -40,7 +40,10 @@ export type WhereCondition =
 
 export interface AgreementRecipient {
   readonly org: string;
-  /** Roles a caller must hold (any one of them); absent or empty: any role. */
+  /**
+   * Roles a caller must hold (any one of them); absent: any role. Never empty when submitted
+   * (refused); an empty list stored before that rule matches no role (decision-index.ts).
+   */
   readonly roles?: readonly string[];
 }
 

@@ -81,7 +81,7 @@ type AgreementRow = typeof tables.agreements.$inferSelect;
 /** How far in the future a revocation's `at` may be (clock skew between parties and hub). */
 const revocationFutureSkewMs = 5 * 60 * 1000;
 
-function isPartyTo(row: AgreementRow, org: string): boolean {
+function isPartyTo(row: Pick<AgreementRow, 'provider' | 'document'>, org: string): boolean {
   const document = row.document as unknown as AgreementDocument;
   return row.provider === org || document.recipients.some((r) => r.org === org);
 }
@@ -173,21 +173,31 @@ export function createAgreementStore(db: Db, options: AgreementStoreOptions): Ag
         await db.transaction(async (tx) => {
           await bumpGeneration(tx);
           const existing = await tx
-            .select({ version: tables.agreements.version, provider: tables.agreements.provider })
+            .select({ version: tables.agreements.version, provider: tables.agreements.provider, document: tables.agreements.document })
             .from(tables.agreements)
             .where(eq(tables.agreements.id, document.id))
             .orderBy(desc(tables.agreements.version));
           const highest = existing[0];
+          // Only the provider can supersede its agreement: otherwise any two organisations could
+          // sign a "version 99" of someone else's agreement and so switch it off. Checked first,
+          // and answered in two ways: a submitter that is party to an earlier version knows that
+          // provider and is told it; any other is told only that the id is taken. The refusal
+          // goes to the caller and into an audit event its DPO reads, and a non-party may not
+          // learn that agreement's provider, title, recipients or versions (`agreement(id)`
+          // answers it null).
+          if (highest !== undefined && highest.provider !== document.provider) {
+            if (!existing.some((row) => isPartyTo(row, submittedBy))) {
+              throw new AccordError('INVALID_AGREEMENT', `the agreement id ${document.id} is already used by an agreement ${submittedBy} is not a party to: choose another id`);
+            }
+            throw new AccordError('INVALID_AGREEMENT', `agreement ${document.id} belongs to provider ${highest.provider}: a new version must keep that provider`);
+          }
+          // From here the stored agreement's provider signed this envelope, which names the
+          // submitter as a party: it may know that the agreement exists and where its versions are.
           if (existing.some((row) => row.version === document.version)) {
             throw new AccordError('INVALID_AGREEMENT', `agreement ${document.id} version ${document.version} already exists`);
           }
           if (highest !== undefined && document.version < highest.version) {
             throw new AccordError('INVALID_AGREEMENT', `agreement ${document.id} version ${document.version} is not higher than the stored version ${highest.version}`);
-          }
-          // Only the provider can supersede its agreement: otherwise any two organisations could
-          // sign a "version 99" of someone else's agreement and so switch it off.
-          if (highest !== undefined && highest.provider !== document.provider) {
-            throw new AccordError('INVALID_AGREEMENT', `agreement ${document.id} belongs to provider ${highest.provider}: a new version must keep that provider`);
           }
           await tx.insert(tables.agreements).values({
             id: document.id,
@@ -208,7 +218,8 @@ export function createAgreementStore(db: Db, options: AgreementStoreOptions): Ag
       } catch (error) {
         // A concurrent submission of the same version on another instance.
         if (databaseErrorOf(error)?.code === '23505') {
-          throw new AccordError('INVALID_AGREEMENT', `agreement ${document.id} version ${document.version} already exists`, { cause: error });
+          // Said without naming the other submission: it may be another partnership's agreement.
+          throw new AccordError('INVALID_AGREEMENT', `agreement ${document.id} version ${document.version} was taken by another submission at the same moment: nothing was stored`, { cause: error });
         }
         throw error;
       }

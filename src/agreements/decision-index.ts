@@ -142,7 +142,11 @@ export function buildDecisionIndex(agreements: readonly IndexableAgreement[]): D
     }));
     const breakGlassRoles = document.breakGlass?.allowed === true ? new Set(document.breakGlass.roles ?? []) : undefined;
     for (const recipient of document.recipients) {
-      const roles = recipient.roles === undefined || recipient.roles.length === 0 ? undefined : new Set(recipient.roles);
+      // Fail closed: only an absent `roles` means any role. An empty list (refused on submission
+      // now, but stored by earlier hubs, which read it as "any role") matches no role at all;
+      // `accord agreements check` and a warning at start name such agreements so their parties
+      // sign a new version that says what they mean.
+      const roles = recipient.roles === undefined ? undefined : new Set(recipient.roles);
       const purposes = child(byRecipient, recipient.org, () => new Map<string, ByType<Grant>>());
       for (const purpose of document.purposes) {
         const types = child(purposes, purpose.code, () => new Map<RecordType, Grant[]>());

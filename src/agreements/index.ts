@@ -25,6 +25,7 @@ export {
   type AgreementStatus,
   type StatusInputs,
 } from './agreement-status.js';
+export { findEmptyRoleLists, type EmptyRoleList } from './find-empty-role-lists.js';
 export { createAgreementStore, type AgreementStore, type AgreementStoreOptions, type StoredAgreement, type WrittenAgreement } from './agreement-store.js';
 export { compileWhere, subjectAgeSql, subjectAgeYears, type CompiledWhere, type RecordTable } from './where.js';
 export {

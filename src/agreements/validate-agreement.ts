@@ -139,7 +139,9 @@ function checkRecipients(value: unknown, provider: string | undefined, problems:
       if (seen.has(recipient.org)) problems.push({ path: `${path}.org`, reason: `duplicate recipient ${recipient.org}` });
       seen.add(recipient.org);
     }
-    if ('roles' in recipient) checkCodeList(recipient.roles, `${path}.roles`, problems, { allowEmpty: true });
+    // A list that is given is a restriction: `[]` was once read as "any role", which opened the
+    // scope to every caller of the recipient. Absent means any role; an empty list is refused.
+    if ('roles' in recipient) checkCodeList(recipient.roles, `${path}.roles`, problems, { allowEmpty: false });
   });
 }
 
@@ -243,8 +245,9 @@ function checkBreakGlass(value: unknown, problems: Problem[]): void {
   }
   refuseUnknownKeys(value, new Set(['allowed', 'roles']), 'breakGlass', problems);
   if (typeof value.allowed !== 'boolean') problems.push({ path: 'breakGlass.allowed', reason: 'must be true or false' });
-  // Allowed with no roles would mean "nobody" to one reader and "everybody" to another: refused.
-  if (value.allowed === true || 'roles' in value) checkCodeList(value.roles, 'breakGlass.roles', problems, { allowEmpty: value.allowed !== true });
+  // An empty list would mean "nobody" to one reader and "everybody" to another: refused whenever
+  // it is given (CONTRACT §3), and required when break-glass is allowed.
+  if (value.allowed === true || 'roles' in value) checkCodeList(value.roles, 'breakGlass.roles', problems, { allowEmpty: false });
 }
 
 function checkValidity(doc: Record<string, unknown>, problems: Problem[]): void {

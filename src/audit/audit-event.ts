@@ -53,7 +53,10 @@ export interface AuditEventInput {
   readonly agreements?: readonly AuditAgreementRef[] | undefined;
   readonly outcome: AuditOutcome;
   readonly operationName?: string | null | undefined;
-  /** SHA-256 (hex) of the GraphQL query document. */
+  /**
+   * Keyed hash of the GraphQL query document: `hmac-sha256:<hex>` (query-hash.ts). Events written
+   * before the hash was keyed hold a plain SHA-256 hex, kept as it is.
+   */
   readonly queryHash?: string | null | undefined;
   readonly sensitivity?: string | null | undefined;
   readonly details?: { readonly [key: string]: AuditJson } | null | undefined;

@@ -13,6 +13,7 @@ import { auditEvents } from '../db/tables.js';
 import { assertNever } from '../errors.js';
 import type { AuditAction, AuditOutcome, StoredAuditEvent } from './audit-event.js';
 import { hashedObjectOf } from './chain.js';
+import { queryHashKind } from './query-hash.js';
 
 export type AuditExportFormat = 'csv' | 'ndjson' | 'fhir';
 export const auditExportFormats: readonly AuditExportFormat[] = ['csv', 'ndjson', 'fhir'];
@@ -195,7 +196,8 @@ export function toFhirAuditEvent(e: StoredAuditEvent, hubId = 'accord-hub'): Rec
       role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' }] },
       detail: [
         ...(e.operationName === null ? [] : [{ type: { text: 'operation name' }, valueString: e.operationName }]),
-        ...(e.queryHash === null ? [] : [{ type: { text: 'query document sha-256' }, valueString: e.queryHash }]),
+        // Keyed hashes (hmac-sha256:…) and the plain SHA-256 of events written before are told apart.
+        ...(e.queryHash === null ? [] : [{ type: { text: queryHashKind(e.queryHash) === 'hmac-sha256' ? 'query document hmac-sha-256' : 'query document sha-256' }, valueString: e.queryHash }]),
       ],
     });
   }

@@ -8,8 +8,10 @@ import path from 'node:path';
 import { eq, isNull, and, asc } from 'drizzle-orm';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Clock } from '../clock.js';
+import type { KeyObject } from 'node:crypto';
 import type { Db } from '../db/index.js';
 import { hubKeys } from '../db/tables.js';
+import { deriveQueryHashKey } from './query-hash.js';
 
 export interface HubSigningKey {
   readonly kid: string;
@@ -17,6 +19,8 @@ export interface HubSigningKey {
   readonly privateKey: CryptoKey;
   /** `{ kty, crv, x, kid, alg, use }`: what is published. */
   readonly publicJwk: JWK;
+  /** The audit's query-hash key, derived from this key's private bytes (query-hash.ts). */
+  readonly queryHashKey: KeyObject;
 }
 
 export interface LoadHubSigningKeyOptions {
@@ -47,7 +51,8 @@ async function fromPrivateJwk(jwk: JWK, source: string): Promise<HubSigningKey> 
   const publicOnly: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
   const kid = typeof jwk.kid === 'string' && jwk.kid !== '' ? jwk.kid : await calculateJwkThumbprint(publicOnly, 'sha256');
   const privateKey = (await importJWK({ ...jwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
-  return { kid, alg: 'EdDSA', privateKey, publicJwk: { ...publicOnly, kid, alg: 'EdDSA', use: 'sig' } };
+  const queryHashKey = deriveQueryHashKey(Buffer.from(jwk.d, 'base64url'));
+  return { kid, alg: 'EdDSA', privateKey, publicJwk: { ...publicOnly, kid, alg: 'EdDSA', use: 'sig' }, queryHashKey };
 }
 
 function readJwkFile(file: string): JWK {

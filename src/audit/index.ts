@@ -12,6 +12,7 @@ export {
 } from './audit-event.js';
 export { GENESIS_HASH, hashEvent, canonicalEventJson, fastCanonicalEventJson, hashedObjectOf, type HashedAuditEvent } from './chain.js';
 export { createAuditWriter, auditChainLockKey, type AuditWriter, type AuditWriterOptions } from './audit-writer.js';
+export { deriveQueryHashKey, keyedQueryHash, keyedQueryHashPrefix, queryHashKeyInfo, queryHashKind } from './query-hash.js';
 export { loadHubSigningKey, rotateHubKey, hubJwks, hubKeyFileName, type HubSigningKey, type LoadHubSigningKeyOptions } from './hub-keys.js';
 export {
   createCheckpointer,

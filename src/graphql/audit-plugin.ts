@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { AuditEventInput } from '../audit/index.js';
+import { keyedQueryHash, type AuditEventInput } from '../audit/index.js';
 import { isDatabaseUnavailable } from '../db/index.js';
 import { httpStatusOf, isAccordError, serviceUnavailableMessage, serviceUnavailableRetryAfterSeconds } from '../errors.js';
 import { recordTypes } from '../records/index.js';
@@ -10,7 +10,12 @@ import { actorOf } from './resolvers/actor.js';
 export function releaseEvents(context: RequestContext): AuditEventInput[] {
   const actor = actorOf(context);
   const events: AuditEventInput[] = [];
-  for (const { record, released, withheld } of context.releases.records) {
+  // Grouped by owner, so each owner's events of a request take consecutive `seq` numbers. An
+  // owner's DPO sees only its own events; with another owner's event between two of them, the
+  // gap in `seq` inside one request would tell it that the same request (often about one person)
+  // released something of another organisation's, which it may not know.
+  const byOwner = [...context.releases.records].sort((a, b) => (a.record.row.ownerOrg < b.record.row.ownerOrg ? -1 : a.record.row.ownerOrg > b.record.row.ownerOrg ? 1 : 0));
+  for (const { record, released, withheld } of byOwner) {
     const breakGlass = record.decision.breakGlass;
     events.push({
       ...actor,
@@ -55,10 +60,13 @@ export function createAuditPlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
-        // Runs once the operation is known: the name and document hash go on every event.
+        // Runs once the operation is known: the name and document hash go on every event. Not
+        // Apollo's `queryHash` (plain SHA-256, which anyone reading the trail could test guesses
+        // of the document's literals against) but a keyed hash under the hub's key (CONTRACT §7).
         async didResolveOperation(requestContext) {
-          requestContext.contextValue.operation.operationName = requestContext.operationName ?? null;
-          requestContext.contextValue.operation.queryHash = requestContext.queryHash ?? null;
+          const { operation, services } = requestContext.contextValue;
+          operation.operationName = requestContext.operationName ?? null;
+          operation.queryHash = keyedQueryHash(services.hubKey.queryHashKey, requestContext.source);
         },
         async willSendResponse(requestContext) {
           const context = requestContext.contextValue;

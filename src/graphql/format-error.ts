@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { isAccordError, type ErrorCode, type Problem } from '../errors.js';
+import { persistedQueryRefusal } from './persisted-query.js';
 import { ScalarInputError } from './scalars.js';
 
 const contractCodes: ReadonlySet<string> = new Set<ErrorCode>([
@@ -86,6 +87,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     if (typeof code === 'string' && contractCodes.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { message: formatted.message, ...base, extensions: { ...extensions, code } };
+    }
+    if (code === 'PERSISTED_QUERY_NOT_SUPPORTED' || code === 'PERSISTED_QUERY_NOT_FOUND') {
+      // Persisted queries are refused (CONTRACT §5); the HTTP layer answers them before Apollo,
+      // and this says the same should one reach it. Never "not found": that would tell a caller
+      // whether another organisation had sent the document with that hash.
+      return { message: persistedQueryRefusal, ...base, extensions: { code: 'BAD_USER_INPUT', reason: 'PERSISTED_QUERY_NOT_SUPPORTED' } };
     }
     if (typeof code === 'string' && requestProblemCodes.has(code)) {
       return { message: formatted.message, ...base, extensions: { code: 'BAD_USER_INPUT', reason: code } };

@@ -39,7 +39,7 @@ const errorMeanings: Readonly<Record<ErrorCode, string>> = {
   UNAUTHENTICATED: 'the bearer token is missing, malformed, expired, replayed or does not verify',
   FORBIDDEN: 'the caller lacks the role the operation needs',
   NOT_SHARED: 'no agreement covers this field for this caller and purpose: it is null, the rest of the record is returned',
-  BAD_USER_INPUT: 'an argument or input item is invalid; the message (and `extensions.problems`, where given) names every problem',
+  BAD_USER_INPUT: 'an argument or input item is invalid, or the request carries no query document (a persisted-query hash is refused); the message (and `extensions.problems`, where given) names every problem',
   INVALID_AGREEMENT: 'an agreement envelope or revocation breaks a rule; the message names the rule',
   QUERY_TOO_COMPLEX: 'the operation is over a depth, cost, alias, root-field, directive, token or body-size limit',
   RATE_LIMITED: "the caller's organisation is over its request rate; retry after `Retry-After` seconds",

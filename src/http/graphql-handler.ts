@@ -5,6 +5,7 @@ import { isAccordError } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import type { HubServices } from '../services.js';
 import { createRequestContext } from '../graphql/create-request-context.js';
+import { asksForPersistedQuery, persistedQueryRefusal } from '../graphql/persisted-query.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { sendGraphQLError } from './respond.js';
 
@@ -93,12 +94,19 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       }
     }
 
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Refused before Apollo (whose APQ is also off), the same for a hash that was seen and one
+    // that was not, so the answer tells nothing of what others sent.
+    if (asksForPersistedQuery(body, url.searchParams)) {
+      sendGraphQLError(res, 'BAD_USER_INPUT', persistedQueryRefusal, { status: 400 });
+      return { org: caller.org, outcome: 'bad-request' };
+    }
+
     const context = await createRequestContext(services, caller, requestId);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => context,

@@ -52,6 +52,8 @@ const under18 = scoped([{ recordType: 'Demographics', fields: ['givenName'], whe
 const v2Given = isa({ version: 2, scope: [{ recordType: 'Demographics', fields: ['givenName'] }] });
 const shown = (fields: readonly string[], sharedUnder: readonly string[] = ['mash@1'], breakGlassFields?: readonly string[]): Shown =>
   breakGlassFields === undefined ? { fields, sharedUnder } : { fields, sharedUnder, breakGlassFields };
+// The validator refuses `roles: []` now; an earlier hub stored it, so the index must still read it.
+const storedWithEmptyRoles = { ...mash, recipients: [{ org: wcc, roles: [] }] };
 const emergency = { breakGlass, roles: ['safeguarding-lead'], purpose: 'housing-allocation' };
 
 const cases: Case[] = [
@@ -71,6 +73,9 @@ const cases: Case[] = [
   { name: 'no roles at all sees nothing when the entry lists roles', agreements: [indexed(mash)], caller: { roles: [] }, type: 'Demographics', record: demographics, expected: 'hidden' },
   { name: 'one matching role among several is enough', agreements: [indexed(mash)], caller: { roles: ['dpo', 'safeguarding-lead'] }, type: 'Demographics', record: demographics, expected: shown(agreedDemographics) },
   { name: 'a recipient entry without roles admits any role', agreements: [indexed(isa({ recipients: [{ org: wcc }] }))], caller: { roles: [] }, type: 'Demographics', record: demographics, expected: shown(agreedDemographics) },
+  // Refused on submission now; stored by earlier hubs, which read it as "any role". Fail closed.
+  { name: 'a stored recipient entry with an empty roles list admits no role', agreements: [indexed(storedWithEmptyRoles)], caller: { roles: ['social-worker'] }, type: 'Demographics', record: demographics, expected: 'hidden' },
+  { name: 'a stored empty roles list admits a caller with no roles neither', agreements: [indexed(storedWithEmptyRoles)], caller: { roles: [] }, type: 'Demographics', record: demographics, expected: 'hidden' },
   { name: 'roles of another recipient’s entry do not count', agreements: [indexed(mash)], caller: { org: met, roles: ['social-worker'] }, type: 'Demographics', record: demographics, expected: 'hidden' },
   // Record type and field
   { name: 'a record type outside the scope', agreements: [indexed(mash)], type: 'GpRegistration', record: { practiceOdsCode: 'A1', practiceName: 'P', registeredOn: '2020-01-01' }, expected: 'hidden' },

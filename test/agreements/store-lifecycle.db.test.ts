@@ -99,6 +99,23 @@ describe('agreement store', () => {
     expect(await versionsStored()).toEqual([1]);
   });
 
+  it('tells a submitter that is party to no stored version only that the id is taken, whatever the version', async () => {
+    await submit(1);
+    await submit(2);
+    for (const version of [1, 2, 9]) {
+      const camdens = await signedBy(document(version, { provider: 'camden', recipients: [{ org: 'met-police' }] }), p.camden, p.met);
+      const error = await refusal(store.submit(camdens, 'camden'));
+      expect(error.message).toBe(`the agreement id ${id} is already used by an agreement camden is not a party to: choose another id`);
+    }
+    expect(await versionsStored()).toEqual([1, 2]);
+  });
+
+  it('lets a recipient a new version adds submit it: the provider signed it', async () => {
+    await submit(1, { recipients: [{ org: 'westminster' }] }, [p.kc, p.westminster]);
+    const v2 = await signedBy(document(2), p.kc, p.westminster, p.met);
+    expect(await store.submit(v2, 'met-police')).toMatchObject({ id, version: 2, submittedBy: 'met-police' });
+  });
+
   it.each<[string, Record<string, unknown>, string]>([
     ['an unregistered recipient', { recipients: [{ org: 'westminster' }, { org: 'nowhere-council' }] }, 'recipients[1].org'],
     ['no scope', { scope: [] }, 'scope'],

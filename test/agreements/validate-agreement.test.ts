@@ -89,6 +89,9 @@ describe('validateAgreement', () => {
     ['where extra key in comparison', exampleDocument(withWhere({ field: 'service', op: 'eq', value: 'CHILDREN', code: 'x' })), 'scope[0].where.code', /unknown key/],
     ['where age not a number', exampleDocument(withWhere({ field: 'subject.ageYears', op: 'lt', value: 'eighteen' })), 'scope[0].where.value', /integer/],
     ['breakGlass allowed without roles', exampleDocument({ breakGlass: { allowed: true, roles: [] } }), 'breakGlass.roles', /non-empty/],
+    ['breakGlass not allowed, with an empty roles list', exampleDocument({ breakGlass: { allowed: false, roles: [] } }), 'breakGlass.roles', /non-empty/],
+    // An empty list once meant "any role" and opened the scope to every caller of the recipient.
+    ['a recipient with an empty roles list', exampleDocument({ recipients: [{ org: 'westminster', roles: [] }] }), 'recipients[0].roles', /non-empty/],
     ['breakGlass allowed not boolean', exampleDocument({ breakGlass: { allowed: 'yes', roles: ['a'] } }), 'breakGlass.allowed', /true or false/],
     ['validFrom not RFC 3339', exampleDocument({ validFrom: '01/01/2026' }), 'validFrom', /RFC 3339/],
     ['validUntil without offset', exampleDocument({ validUntil: '2027-12-31T23:59:59' }), 'validUntil', /RFC 3339/],

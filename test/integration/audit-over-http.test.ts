@@ -8,7 +8,7 @@ import { gt, sql } from 'drizzle-orm';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAgreement, signRevocation, type AgreementEnvelope } from '../../src/agreements/index.js';
-import { verifyChain, type StoredAuditEvent } from '../../src/audit/index.js';
+import { keyedQueryHash, verifyChain, type StoredAuditEvent } from '../../src/audit/index.js';
 import { rowsOf, type Db } from '../../src/db/index.js';
 import { auditEvents } from '../../src/db/tables.js';
 import { makeOrg, type TestOrg } from '../helpers/keys.js';
@@ -142,7 +142,8 @@ describe('the audit trail over HTTP', { timeout: 120_000 }, () => {
       nhsNumber: child,
       agreements: [agreement],
       operationName: 'Lookup',
-      queryHash: sha256(lookup),
+      // Keyed under the hub's key (CONTRACT §7); test/security/query-hash.test.ts derives it independently.
+      queryHash: keyedQueryHash(hub.app.services.hubKey.queryHashKey, lookup),
     };
     expect(events).toHaveLength(2);
     expect(events).toEqual(

@@ -114,7 +114,12 @@ export const agreementResolvers = {
   Agreement: {
     provider: (agreement: StoredAgreement, _: unknown, context: RequestContext) => context.organisation(agreement.provider),
     recipients: (agreement: StoredAgreement, _: unknown, context: RequestContext) =>
-      agreement.document.recipients.map((recipient) => ({ organisation: context.organisation(recipient.org), roles: recipient.roles ?? [] })),
+      agreement.document.recipients.map((recipient) => ({
+        organisation: context.organisation(recipient.org),
+        roles: recipient.roles ?? [],
+        // Only an absent list means any role; a stored empty one matches none (decision-index.ts).
+        anyRole: recipient.roles === undefined,
+      })),
     purposes: (agreement: StoredAgreement) => agreement.document.purposes.map((p) => ({ code: p.code, description: p.description ?? null })),
     scope: (agreement: StoredAgreement) =>
       agreement.document.scope.map((entry) => ({ recordType: entry.recordType, fields: entry.fields, where: entry.where ?? null })),
