@@ -15,28 +15,11 @@ import {
   type RestoreBackupResult,
 } from '../../backup/index.js';
 import { systemClock } from '../../clock.js';
+import { progressLine } from '../progress-line.js';
 import { CliError, exitCodes, type CliContext } from '../context.js';
 
 const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
 
-/** A line redrawn in place on stderr, only when stderr is a terminal (a log gets the step lines alone). */
-function progressLine(context: CliContext): { update(text: string): void; done(): void } {
-  const terminal = process.stderr.isTTY === true;
-  let drawn = false;
-  let lastDrawnAt = 0;
-  return {
-    update(text) {
-      if (!terminal || (drawn && Date.now() - lastDrawnAt < 100)) return;
-      lastDrawnAt = Date.now();
-      drawn = true;
-      context.io.stderr(`\r\x1b[2K${text}`);
-    },
-    done() {
-      if (drawn) context.io.stderr('\r\x1b[2K');
-      drawn = false;
-    },
-  };
-}
 
 const note = (context: CliContext, text: string) => context.io.stderr(`note: ${text}\n`);
 
