@@ -9,8 +9,8 @@
  * backends are terminated. The embedded database cannot go away on its own; its closest fault,
  * the handle closed under the hub, is tested for the same answers (it cannot come back).
  */
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cutOffDatabase, type DatabaseOutage } from '../helpers/database-outage.js';
 import { makeOrg, type TestOrg } from '../helpers/keys.js';
 import { prepareReader, readQuery, subjects } from '../helpers/read-load.js';
 import { createTestDatabase, testBackend } from '../helpers/test-database.js';
@@ -35,7 +35,7 @@ describe('when the hub database is unavailable', { timeout: 60_000 }, () => {
   let hub: TestHub;
   let reader: TestOrg;
   let databaseName: string | undefined;
-  let admin: ReturnType<typeof postgres> | undefined;
+  let outage: DatabaseOutage | undefined;
 
   const read = async () => hub.gql(await reader.token(), readQuery, { n: subjects[0] });
 
@@ -44,18 +44,11 @@ describe('when the hub database is unavailable', { timeout: 60_000 }, () => {
     reader = await prepareReader(hub.database.db);
     await makeOrg(hub.database.db, 'camden');
     expect((await read()).status).toBe(200);
-    if (testBackend === 'postgres') {
-      databaseName = new URL(hub.database.url as string).pathname.slice(1);
-      admin = postgres(inject('postgresRun').adminUrl, { max: 1, onnotice: () => undefined });
-      await admin.unsafe(`alter database "${databaseName}" with allow_connections false`);
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${databaseName}`;
-    } else {
-      await hub.database.close();
-    }
+    outage = await cutOffDatabase(hub);
+    databaseName = outage.databaseName;
   });
   afterAll(async () => {
-    if (admin !== undefined && databaseName !== undefined) await admin.unsafe(`alter database "${databaseName}" with allow_connections true`).catch(() => undefined);
-    await admin?.end({ timeout: 5 });
+    await outage?.end();
     await hub?.stop().catch(() => undefined);
   });
 
@@ -83,7 +76,7 @@ describe('when the hub database is unavailable', { timeout: 60_000 }, () => {
   // Only a server can come back: a closed embedded handle is gone for good (the hub must then be
   // restarted, which crash.db.test.ts covers), so this case exists on PostgreSQL only.
   if (testBackend === 'postgres') it('serves again within 10 s of the database coming back, without a restart', async () => {
-    await admin?.unsafe(`alter database "${databaseName}" with allow_connections true`);
+    await outage?.restore();
     const back = performance.now();
     let response = await read();
     while (response.status !== 200 && performance.now() - back < 10_000) {

@@ -6,31 +6,24 @@
  * hub's backends are terminated, as test/reliability/outage.db.test.ts does); on PGlite the handle
  * is closed under the hub.
  */
-import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, testBackend } from '../helpers/test-database.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cutOffDatabase, type DatabaseOutage } from '../helpers/database-outage.js';
+import { createTestDatabase } from '../helpers/test-database.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 describe('security: /readyz during an outage', { timeout: 60_000 }, () => {
   let hub: TestHub;
   let databaseName: string | undefined;
-  let admin: ReturnType<typeof postgres> | undefined;
+  let outage: DatabaseOutage | undefined;
 
   beforeAll(async () => {
     hub = await startTestHub({ database: await createTestDatabase() });
     expect(await (await fetch(`${hub.url}/readyz`)).json()).toEqual({ status: 'ready' });
-    if (testBackend === 'postgres') {
-      databaseName = new URL(hub.database.url as string).pathname.slice(1);
-      admin = postgres(inject('postgresRun').adminUrl, { max: 1, onnotice: () => undefined });
-      await admin.unsafe(`alter database "${databaseName}" with allow_connections false`);
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${databaseName}`;
-    } else {
-      await hub.database.close();
-    }
+    outage = await cutOffDatabase(hub);
+    databaseName = outage.databaseName;
   });
   afterAll(async () => {
-    if (admin !== undefined && databaseName !== undefined) await admin.unsafe(`alter database "${databaseName}" with allow_connections true`).catch(() => undefined);
-    await admin?.end({ timeout: 5 });
+    await outage?.end();
     await hub?.stop().catch(() => undefined);
   });
 
