@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { createAgreementStore, createDecisionIndex, findEmptyRoleLists } from './agreements/index.js';
 import { startBackupSocket } from './backup/index.js';
 import { createAuditWriter, createCheckpointer, createIncrementalVerifier, hubJwks, listCheckpoints, loadHubSigningKey } from './audit/index.js';
@@ -158,7 +159,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       stopOnTerminationSignals: false,
       parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
-      plugins: [createErrorPlugin(), createAuditPlugin()],
+      // No cache hints: every response is `cache-control: no-store` (personal data, audited per
+      // release), and Apollo's default cache-control plugin costs a hook on every field resolved.
+      plugins: [createErrorPlugin(), createAuditPlugin(), ApolloServerPluginCacheControlDisabled()],
     });
     await apollo.start();
 

@@ -92,6 +92,10 @@ const emptySet: ReadonlySet<string> = Object.freeze(new Set<string>());
 const ownFieldsOf = Object.fromEntries(
   Object.values(recordTypes).map((info) => [info.name, Object.freeze(new Set(info.fields.map((f) => f.name)))]),
 ) as unknown as Record<RecordType, ReadonlySet<string>>;
+/** An organisation sees every field of its own records, shared under nothing. */
+const ownDecisions = Object.fromEntries(
+  Object.entries(ownFieldsOf).map(([type, fields]) => [type, Object.freeze({ visible: true, fields, breakGlassFields: emptySet, sharedUnder: Object.freeze([]), breakGlass: false })]),
+) as unknown as Record<RecordType, RecordDecision>;
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
@@ -194,6 +198,8 @@ export function buildDecisionIndex(agreements: readonly IndexableAgreement[]): D
       const normal = group(byRecipient.get(caller.org)?.get(caller.purpose));
       // A break-glass claim is only ever present when the token carried a reason (auth checks it).
       const breakGlass = caller.breakGlass === undefined ? new Map<RecordType, Map<string, Grant[]>>() : group(breakGlassByRecipient.get(caller.org));
+      /** Decisions made in this request, by record type, owner and the grants that admit the row. */
+      const decided = new Map<string, RecordDecision>();
 
       return {
         caller,
@@ -231,39 +237,56 @@ export function buildDecisionIndex(agreements: readonly IndexableAgreement[]): D
         decide(recordType, row, subjectAgeYears) {
           const owner = row.ownerOrg;
           if (typeof owner !== 'string') throw new TypeError('decide() needs the row with its ownerOrg');
-          if (owner === caller.org) {
-            return { visible: true, fields: ownFieldsOf[recordType], breakGlassFields: emptySet, sharedUnder: [], breakGlass: false };
+          if (owner === caller.org) return ownDecisions[recordType];
+          const grants = normal.get(recordType)?.get(owner);
+          const emergency = breakGlass.get(recordType)?.get(owner);
+          if (grants === undefined && emergency === undefined) return hidden;
+          // Which of the owner's grants admit this row: the decision depends on nothing else, so
+          // records admitted by the same grants share one decision, computed once per request.
+          let key = `${recordType}\u0000${owner}`;
+          for (const grant of grants ?? []) key += grant.where === undefined || grant.where.test(row, subjectAgeYears) ? '1' : '0';
+          let decision = decided.get(key);
+          if (decision === undefined) {
+            decision = decideFor(grants, emergency, key.slice(key.length - (grants?.length ?? 0)));
+            decided.set(key, decision);
           }
-          const fields = new Set<string>();
-          const sharedUnder: AgreementRef[] = [];
-          const cite = (ref: AgreementRef) => {
-            if (!sharedUnder.includes(ref)) sharedUnder.push(ref);
-          };
-          let visible = false;
-          for (const grant of normal.get(recordType)?.get(owner) ?? []) {
-            if (grant.where !== undefined && !grant.where.test(row, subjectAgeYears)) continue;
-            visible = true;
-            for (const field of grant.fields) fields.add(field);
-            cite(grant.agreement.ref);
-          }
-          // Break-glass releases only what the normal path did not (fields, or the record itself),
-          // so BREAK_GLASS audit events list exactly what the emergency exposed and nothing
-          // routine is logged as one.
-          const breakGlassFields = new Set<string>();
-          let breakGlassUsed = false;
-          for (const grant of breakGlass.get(recordType)?.get(owner) ?? []) {
-            const extra = [...grant.fields].filter((field) => !fields.has(field));
-            if (extra.length === 0 && visible) continue;
-            for (const field of extra) breakGlassFields.add(field);
-            cite(grant.agreement.ref);
-            breakGlassUsed = true;
-          }
-          for (const field of breakGlassFields) fields.add(field);
-          return { visible: visible || breakGlassUsed, fields, breakGlassFields, sharedUnder, breakGlass: breakGlassUsed };
+          return decision;
         },
       };
     },
   };
+}
+
+const hidden: RecordDecision = Object.freeze({ visible: false, fields: emptySet, breakGlassFields: emptySet, sharedUnder: Object.freeze([]), breakGlass: false });
+
+/**
+ * The decision for a record of another organisation's, given the grants that admit it (`admits`
+ * has a '1' for each of `grants` whose condition the row meets) and the break-glass grants.
+ */
+function decideFor(grants: readonly Grant[] | undefined, emergency: readonly Grant[] | undefined, admits: string): RecordDecision {
+  const fields = new Set<string>();
+  const sharedUnder: AgreementRef[] = [];
+  let visible = false;
+  (grants ?? []).forEach((grant, i) => {
+    if (admits[i] !== '1') return;
+    visible = true;
+    for (const field of grant.fields) fields.add(field);
+    if (!sharedUnder.includes(grant.agreement.ref)) sharedUnder.push(grant.agreement.ref);
+  });
+  // Break-glass releases only what the normal path did not (fields, or the record itself),
+  // so BREAK_GLASS audit events list exactly what the emergency exposed and nothing
+  // routine is logged as one.
+  const breakGlassFields = new Set<string>();
+  let breakGlassUsed = false;
+  for (const grant of emergency ?? []) {
+    const extra = [...grant.fields].filter((field) => !fields.has(field));
+    if (extra.length === 0 && visible) continue;
+    for (const field of extra) breakGlassFields.add(field);
+    if (!sharedUnder.includes(grant.agreement.ref)) sharedUnder.push(grant.agreement.ref);
+    breakGlassUsed = true;
+  }
+  for (const field of breakGlassFields) fields.add(field);
+  return { visible: visible || breakGlassUsed, fields, breakGlassFields, sharedUnder, breakGlass: breakGlassUsed };
 }
 
 /** The live decision index of one hub instance, kept in step with the database. */

@@ -3,6 +3,7 @@
  * retraction, agreement change and administrative action.
  */
 import { randomUUID } from 'node:crypto';
+import type { auditEvents } from '../db/tables.js';
 
 export const auditActions = [
   'READ',
@@ -27,6 +28,32 @@ export interface AuditAgreementRef {
   readonly payloadHash: string;
 }
 
+/**
+ * One record an event concerns (CONTRACT §7 `records`): the fields released (READ, BREAK_GLASS)
+ * or concerned (PUBLISH, RETRACT), the fields withheld from the caller, and the agreement
+ * versions that allowed it. A DENY entry has `recordId: null`: it names only the record type the
+ * caller asked for, never which records exist.
+ */
+export interface AuditRecordEntry {
+  readonly recordType: string;
+  readonly recordId: string | null;
+  readonly fields: readonly string[];
+  readonly withheld: readonly string[];
+  readonly agreements: readonly AuditAgreementRef[];
+}
+
+/**
+ * The record columns of an event written before events listed their records (one event per
+ * record; withheld fields in `details.withheld`). Such events stay in the chain and are hashed
+ * from these columns exactly as they were written (chain.ts).
+ */
+export interface LegacyRecordColumns {
+  readonly recordType: string | null;
+  readonly recordId: string | null;
+  readonly fields: readonly string[];
+  readonly agreements: readonly AuditAgreementRef[];
+}
+
 /** JSON values only: `details` is stored as jsonb and hashed as JCS, so it must survive both. */
 export type AuditJson = string | number | boolean | null | readonly AuditJson[] | { readonly [key: string]: AuditJson };
 
@@ -45,12 +72,9 @@ export interface AuditEventInput {
   readonly caseRef?: string | null | undefined;
   readonly action: AuditAction;
   readonly ownerOrg?: string | null | undefined;
-  readonly recordType?: string | null | undefined;
-  readonly recordId?: string | null | undefined;
   readonly nhsNumber?: string | null | undefined;
-  /** READ/BREAK_GLASS: the fields actually released; otherwise the fields concerned. */
-  readonly fields?: readonly string[] | undefined;
-  readonly agreements?: readonly AuditAgreementRef[] | undefined;
+  /** The records concerned, in a stable order; empty for agreement and administrative events. */
+  readonly records?: readonly AuditRecordEntry[] | undefined;
   readonly outcome: AuditOutcome;
   readonly operationName?: string | null | undefined;
   /**
@@ -77,11 +101,8 @@ export interface AuditEventBody {
   readonly caseRef: string | null;
   readonly action: AuditAction;
   readonly ownerOrg: string | null;
-  readonly recordType: string | null;
-  readonly recordId: string | null;
   readonly nhsNumber: string | null;
-  readonly fields: readonly string[];
-  readonly agreements: readonly AuditAgreementRef[];
+  readonly records: readonly AuditRecordEntry[];
   readonly outcome: AuditOutcome;
   readonly operationName: string | null;
   readonly queryHash: string | null;
@@ -97,6 +118,21 @@ export interface StoredAuditEvent extends AuditEventBody {
   readonly prevHash: string;
   /** hex SHA-256(prevHash ‖ JCS(event)), see chain.ts. */
   readonly hash: string;
+  /**
+   * Present only on an event written before events listed their records: the columns it was
+   * hashed from. Its `records` are then derived from them for readers (one entry).
+   */
+  readonly legacy?: LegacyRecordColumns | undefined;
+}
+
+/**
+ * The `records` a reader sees for an event of the earlier shape: its one record (withheld fields
+ * were kept in `details.withheld`), or none when it named no record type.
+ */
+export function recordsOfLegacyEvent(legacy: LegacyRecordColumns, details: AuditEventBody['details']): AuditRecordEntry[] {
+  if (legacy.recordType === null) return [];
+  const withheld = details !== null && Array.isArray(details.withheld) ? details.withheld.filter((f): f is string => typeof f === 'string') : [];
+  return [{ recordType: legacy.recordType, recordId: legacy.recordId, fields: legacy.fields, withheld, agreements: legacy.agreements }];
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -152,6 +188,33 @@ function jsonValue(value: unknown, path: string): AuditJson {
   throw new TypeError(`audit event ${path} must be plain JSON`);
 }
 
+function agreementRef(a: AuditAgreementRef, path: string): AuditAgreementRef {
+  if (typeof a.version !== 'number' || !Number.isSafeInteger(a.version)) throw new TypeError(`audit event ${path}.version must be an integer`);
+  return { id: text(a.id, `${path}.id`) ?? '', version: a.version, payloadHash: text(a.payloadHash, `${path}.payloadHash`) ?? '' };
+}
+
+/** Checks a list of strings and returns it as it is (no copy: an event lists hundreds of them). */
+function checkedTexts(values: readonly string[], name: string): readonly string[] {
+  if (!Array.isArray(values)) throw new TypeError(`audit event ${name} must be an array of strings`);
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    if (typeof value !== 'string' || unstorable.test(value)) text(value as string, `${name}[${i}]`);
+  }
+  return values;
+}
+
+function recordEntry(r: AuditRecordEntry, path: string): AuditRecordEntry {
+  if (typeof r !== 'object' || r === null) throw new TypeError(`audit event ${path} must be an object`);
+  if (!Array.isArray(r.agreements)) throw new TypeError(`audit event ${path}.agreements must be an array`);
+  return {
+    recordType: requiredText(r.recordType, `${path}.recordType`),
+    recordId: text(r.recordId, `${path}.recordId`),
+    fields: checkedTexts(r.fields, `${path}.fields`),
+    withheld: checkedTexts(r.withheld, `${path}.withheld`),
+    agreements: r.agreements.map((a, j) => agreementRef(a, `${path}.agreements[${j}]`)),
+  };
+}
+
 /**
  * Validates an input and fills in defaults, producing the body that is hashed and stored.
  * Inputs come from the hub's own code, not from callers, so a bad one is a programmer's mistake
@@ -166,10 +229,8 @@ export function toAuditEventBody(input: AuditEventInput, now: Date): AuditEventB
   const at = input.at ?? now;
   const time = at instanceof Date ? at.getTime() : Number.NaN;
   if (!(time >= minTime && time <= maxTime)) throw new TypeError('audit event at must be a valid Date between years 0 and 9999');
-  const agreements = (input.agreements ?? []).map((a, i) => {
-    if (typeof a.version !== 'number' || !Number.isSafeInteger(a.version)) throw new TypeError(`audit event agreements[${i}].version must be an integer`);
-    return { id: text(a.id, `agreements[${i}].id`) ?? '', version: a.version, payloadHash: text(a.payloadHash, `agreements[${i}].payloadHash`) ?? '' };
-  });
+  if (input.records !== undefined && !Array.isArray(input.records)) throw new TypeError('audit event records must be an array');
+  const records = (input.records ?? []).map((r, i) => recordEntry(r, `records[${i}]`));
   const details = input.details === undefined || input.details === null ? null : jsonValue(input.details, 'details');
   if (details !== null && (typeof details !== 'object' || Array.isArray(details))) throw new TypeError('audit event details must be an object');
   return {
@@ -183,15 +244,48 @@ export function toAuditEventBody(input: AuditEventInput, now: Date): AuditEventB
     caseRef: text(input.caseRef, 'caseRef'),
     action: input.action,
     ownerOrg: text(input.ownerOrg, 'ownerOrg'),
-    recordType: text(input.recordType, 'recordType'),
-    recordId: text(input.recordId, 'recordId'),
     nhsNumber: text(input.nhsNumber, 'nhsNumber'),
-    fields: texts(input.fields, 'fields'),
-    agreements,
+    records,
     outcome: input.outcome,
     operationName: text(input.operationName, 'operationName'),
     queryHash: text(input.queryHash, 'queryHash'),
     sensitivity: text(input.sensitivity, 'sensitivity'),
     details: details as AuditEventBody['details'],
   };
+}
+
+/** A row of `audit_events` as drizzle reads it. */
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+/**
+ * The event a stored row holds, of either shape: an event written before events listed their
+ * records (`records` NULL) keeps its record columns in `legacy`, for hashing, and shows them to
+ * readers as its one `records` entry.
+ */
+export function storedEventOfRow(row: AuditEventRow): StoredAuditEvent {
+  const details = (row.details ?? null) as AuditEventBody['details'];
+  const common = {
+    seq: row.seq,
+    id: row.id,
+    at: row.at,
+    requestId: row.requestId,
+    actorOrg: row.actorOrg,
+    actorUser: row.actorUser,
+    actorRoles: row.actorRoles,
+    purpose: row.purpose,
+    caseRef: row.caseRef,
+    action: row.action as AuditAction,
+    ownerOrg: row.ownerOrg,
+    nhsNumber: row.nhsNumber,
+    outcome: row.outcome as AuditOutcome,
+    operationName: row.operationName,
+    queryHash: row.queryHash,
+    sensitivity: row.sensitivity,
+    details,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+  if (row.records !== null) return { ...common, records: row.records };
+  const legacy: LegacyRecordColumns = { recordType: row.recordType, recordId: row.recordId, fields: row.fields, agreements: row.agreements };
+  return { ...common, records: recordsOfLegacyEvent(legacy, details), legacy };
 }

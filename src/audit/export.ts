@@ -11,7 +11,8 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db/index.js';
 import { auditEvents } from '../db/tables.js';
 import { assertNever } from '../errors.js';
-import type { AuditAction, AuditOutcome, StoredAuditEvent } from './audit-event.js';
+import { recordTypes } from '../records/catalogue.js';
+import { storedEventOfRow, type AuditAction, type AuditAgreementRef, type AuditOutcome, type AuditRecordEntry, type StoredAuditEvent } from './audit-event.js';
 import { hashedObjectOf } from './chain.js';
 import { queryHashKind } from './query-hash.js';
 
@@ -55,9 +56,14 @@ async function write(out: Writable, chunk: string): Promise<void> {
   if (!out.write(chunk)) await once(out, 'drain');
 }
 
+/**
+ * One row per record an event concerns (an event concerning no record, such as an agreement or
+ * ADMIN event, is one row with the record columns empty): the event's columns repeat on each of
+ * its rows, so `seq` groups them back into events.
+ */
 const csvColumns = [
   'seq', 'id', 'at', 'request_id', 'actor_org', 'actor_user', 'actor_roles', 'purpose', 'case_ref', 'action',
-  'owner_org', 'record_type', 'record_id', 'nhs_number', 'fields', 'agreements', 'outcome', 'operation_name',
+  'owner_org', 'record_type', 'record_id', 'nhs_number', 'fields', 'withheld', 'agreements', 'outcome', 'operation_name',
   'query_hash', 'sensitivity', 'details', 'prev_hash', 'hash',
 ] as const;
 
@@ -73,17 +79,26 @@ function csvCell(value: string | number | null): string {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function csvLine(e: StoredAuditEvent): string {
-  const values: (string | number | null)[] = [
-    e.seq, e.id, e.at.toISOString(), e.requestId, e.actorOrg, e.actorUser, JSON.stringify(e.actorRoles), e.purpose,
-    e.caseRef, e.action, e.ownerOrg, e.recordType, e.recordId, e.nhsNumber, JSON.stringify(e.fields),
-    JSON.stringify(e.agreements), e.outcome, e.operationName, e.queryHash, e.sensitivity,
-    e.details === null ? null : JSON.stringify(e.details), e.prevHash, e.hash,
-  ];
-  return `${values.map(csvCell).join(',')}\r\n`;
+/** The CSV rows of an event: one per record, or one with empty record cells when it has none. */
+function csvLines(e: StoredAuditEvent): string {
+  const row = (r: AuditRecordEntry | undefined): string => {
+    const values: (string | number | null)[] = [
+      e.seq, e.id, e.at.toISOString(), e.requestId, e.actorOrg, e.actorUser, JSON.stringify(e.actorRoles), e.purpose,
+      e.caseRef, e.action, e.ownerOrg, r?.recordType ?? null, r?.recordId ?? null, e.nhsNumber,
+      r === undefined ? null : JSON.stringify(r.fields), r === undefined ? null : JSON.stringify(r.withheld),
+      r === undefined ? null : JSON.stringify(r.agreements), e.outcome, e.operationName, e.queryHash, e.sensitivity,
+      e.details === null ? null : JSON.stringify(e.details), e.prevHash, e.hash,
+    ];
+    return `${values.map(csvCell).join(',')}\r\n`;
+  };
+  return e.records.length === 0 ? row(undefined) : e.records.map(row).join('');
 }
 
-/** The event as the hashed object plus `prevHash` and `hash`: an auditor can recompute the chain from it. */
+/**
+ * The event as the hashed object plus `prevHash` and `hash`: an auditor can recompute the chain
+ * from it. An event written before events listed their records is written in the shape it was
+ * hashed in (its one record in `recordType`, `recordId`, `fields`, `agreements`; no `records`).
+ */
 function ndjsonLine(e: StoredAuditEvent): string {
   return `${JSON.stringify({ ...hashedObjectOf(e), prevHash: e.prevHash, hash: e.hash })}\n`;
 }
@@ -143,10 +158,50 @@ function fhirOutcome(outcome: AuditOutcome): { code: string; display: string } {
   }
 }
 
-/** One FHIR R5 AuditEvent resource for an event. */
+/** The agreement versions that allowed any of the event's records, each once, in first-cited order. */
+function agreementsOf(e: StoredAuditEvent): AuditAgreementRef[] {
+  const seen = new Map<string, AuditAgreementRef>();
+  for (const r of e.records) for (const a of r.agreements) if (!seen.has(`${a.id}\u0000${a.version}`)) seen.set(`${a.id}\u0000${a.version}`, a);
+  return [...seen.values()];
+}
+
+/** The agreement an AGREEMENT_SUBMIT / AGREEMENT_REVOKE event changed (`details.agreement`), when named. */
+function changedAgreementOf(e: StoredAuditEvent): AuditAgreementRef | undefined {
+  const a = e.details?.agreement;
+  if (a === null || typeof a !== 'object' || Array.isArray(a)) return undefined;
+  const { id, version, payloadHash } = a as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof version !== 'number' || typeof payloadHash !== 'string') return undefined;
+  return { id, version, payloadHash };
+}
+
+const objectRole = 'http://terminology.hl7.org/CodeSystem/object-role';
+
+/** The entity of one record: the record (or, for DENY, the record type asked for) and what was released of it. */
+function recordEntity(e: StoredAuditEvent, r: AuditRecordEntry): Record<string, unknown> {
+  // The record's own class (its type's), not the event's: the event carries the most restricted
+  // class of all its records.
+  const sensitivity = (recordTypes as Readonly<Record<string, { sensitivity: string } | undefined>>)[r.recordType]?.sensitivity ?? e.sensitivity;
+  const detail: Record<string, unknown>[] = [{ type: { coding: [{ system: fhirSystems.recordType, code: r.recordType }], text: 'record type' }, valueString: r.recordType }];
+  if (e.ownerOrg !== null) detail.push({ type: { text: 'owner organisation' }, valueString: e.ownerOrg });
+  if (r.fields.length > 0) detail.push({ type: { text: 'fields' }, valueString: r.fields.join(',') });
+  if (r.withheld.length > 0) detail.push({ type: { text: 'withheld fields' }, valueString: r.withheld.join(',') });
+  if (r.agreements.length > 0) detail.push({ type: { text: 'agreements' }, valueString: r.agreements.map((a) => `${a.id}:${a.version}`).join(',') });
+  return {
+    what: {
+      ...(r.recordId === null ? {} : { identifier: { system: fhirSystems.record, value: r.recordId } }),
+      display: r.recordId === null ? r.recordType : `${r.recordType} ${r.recordId}`,
+    },
+    role: { coding: [{ system: objectRole, code: '4', display: 'Domain Resource' }] },
+    ...(sensitivity === null ? {} : { securityLabel: [{ text: sensitivity }] }),
+    detail,
+  };
+}
+
+/** One FHIR R5 AuditEvent resource for an event: one `entity` per record it concerns. */
 export function toFhirAuditEvent(e: StoredAuditEvent, hubId = 'accord-hub'): Record<string, unknown> {
   const patient = e.nhsNumber === null ? undefined : { identifier: { system: fhirSystems.nhsNumber, value: e.nhsNumber }, type: 'Patient' };
-  const agreementPolicy = e.agreements.map((a) => `${fhirSystems.agreement}:${a.id}:${a.version}`);
+  const agreements = agreementsOf(e);
+  const agreementPolicy = agreements.map((a) => `${fhirSystems.agreement}:${a.id}:${a.version}`);
   const purposeOfUse = e.purpose === null ? [] : [{ coding: [{ system: fhirSystems.purpose, code: e.purpose }], text: e.purpose }];
   const agents: Record<string, unknown>[] = [];
   if (e.actorUser !== null) {
@@ -171,29 +226,26 @@ export function toFhirAuditEvent(e: StoredAuditEvent, hubId = 'accord-hub'): Rec
     // agent is 1..*: an event with no actor was the hub's own doing.
     agents.push({ who: { identifier: { system: fhirSystems.hub, value: hubId }, display: `Accord hub ${hubId}` }, requestor: true });
   }
-  const entities: Record<string, unknown>[] = [];
-  if (e.recordId !== null || e.recordType !== null) {
-    const detail: Record<string, unknown>[] = [];
-    if (e.recordType !== null) detail.push({ type: { coding: [{ system: fhirSystems.recordType, code: e.recordType }], text: 'record type' }, valueString: e.recordType });
-    if (e.ownerOrg !== null) detail.push({ type: { text: 'owner organisation' }, valueString: e.ownerOrg });
-    if (e.fields.length > 0) detail.push({ type: { text: 'fields' }, valueString: e.fields.join(',') });
+  const entities: Record<string, unknown>[] = e.records.map((r) => recordEntity(e, r));
+  const changed = changedAgreementOf(e);
+  if (changed !== undefined) {
     entities.push({
-      what: {
-        ...(e.recordId === null ? {} : { identifier: { system: fhirSystems.record, value: e.recordId } }),
-        display: [e.recordType, e.recordId].filter((x) => x !== null).join(' '),
-      },
-      role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '4', display: 'Domain Resource' }] },
-      ...(e.sensitivity === null ? {} : { securityLabel: [{ text: e.sensitivity }] }),
-      ...(detail.length > 0 ? { detail } : {}),
+      what: { identifier: { system: fhirSystems.agreement, value: changed.id }, display: `agreement ${changed.id} version ${changed.version}` },
+      role: { coding: [{ system: objectRole, code: '13', display: 'Security Resource' }] },
+      detail: [
+        { type: { text: 'version' }, valueString: String(changed.version) },
+        { type: { text: 'payload sha-256' }, valueString: changed.payloadHash },
+        ...(e.ownerOrg === null ? [] : [{ type: { text: 'provider organisation' }, valueString: e.ownerOrg }]),
+      ],
     });
   }
   if (patient !== undefined) {
-    entities.push({ what: patient, role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' }] } });
+    entities.push({ what: patient, role: { coding: [{ system: objectRole, code: '1', display: 'Patient' }] } });
   }
   if (e.queryHash !== null || e.operationName !== null) {
     entities.push({
       what: { display: e.operationName ?? 'anonymous operation' },
-      role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' }] },
+      role: { coding: [{ system: objectRole, code: '24', display: 'Query' }] },
       detail: [
         ...(e.operationName === null ? [] : [{ type: { text: 'operation name' }, valueString: e.operationName }]),
         // Keyed hashes (hmac-sha256:…) and the plain SHA-256 of events written before are told apart.
@@ -227,9 +279,9 @@ export function toFhirAuditEvent(e: StoredAuditEvent, hubId = 'accord-hub'): Rec
       code: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-outcome', code: outcome.code, display: outcome.display },
       detail: [{ text: e.outcome }],
     },
-    ...(e.agreements.length > 0
+    ...(agreements.length > 0
       ? {
-          authorization: e.agreements.map((a) => ({
+          authorization: agreements.map((a) => ({
             coding: [{ system: fhirSystems.agreement, code: a.id, version: String(a.version), display: `${a.id} version ${a.version}` }],
             text: `agreement ${a.id} version ${a.version} (payload sha-256 ${a.payloadHash})`,
           })),
@@ -262,24 +314,26 @@ export async function exportAuditEvents(db: Db, options: ExportAuditOptions): Pr
   }
   let afterSeq = 0;
   for (;;) {
-    const rows = (await db
-      .select()
-      .from(auditEvents)
-      .where(
-        and(
-          gt(auditEvents.seq, afterSeq),
-          options.from === undefined ? undefined : gte(auditEvents.at, options.from),
-          options.to === undefined ? undefined : lt(auditEvents.at, options.to),
-        ),
-      )
-      .orderBy(asc(auditEvents.seq))
-      .limit(pageSize)) as StoredAuditEvent[];
+    const rows = (
+      await db
+        .select()
+        .from(auditEvents)
+        .where(
+          and(
+            gt(auditEvents.seq, afterSeq),
+            options.from === undefined ? undefined : gte(auditEvents.at, options.from),
+            options.to === undefined ? undefined : lt(auditEvents.at, options.to),
+          ),
+        )
+        .orderBy(asc(auditEvents.seq))
+        .limit(pageSize)
+    ).map(storedEventOfRow);
     if (rows.length === 0) break;
     let chunk = '';
     for (const e of rows) {
       switch (format) {
         case 'csv':
-          chunk += csvLine(e);
+          chunk += csvLines(e);
           break;
         case 'ndjson':
           chunk += ndjsonLine(e);

@@ -2,6 +2,11 @@ export {
   auditActions,
   auditOutcomes,
   toAuditEventBody,
+  storedEventOfRow,
+  recordsOfLegacyEvent,
+  type AuditEventRow,
+  type AuditRecordEntry,
+  type LegacyRecordColumns,
   type AuditAction,
   type AuditOutcome,
   type AuditAgreementRef,
@@ -11,7 +16,16 @@ export {
   type StoredAuditEvent,
 } from './audit-event.js';
 export { GENESIS_HASH, hashEvent, canonicalEventJson, fastCanonicalEventJson, hashedObjectOf, type HashedAuditEvent } from './chain.js';
-export { createAuditWriter, auditChainLockKey, type AuditWriter, type AuditWriterOptions } from './audit-writer.js';
+export {
+  createAuditWriter,
+  auditChainLockKey,
+  type AuditWriter,
+  type AuditWriterOptions,
+  type DecisionGenerations,
+  type RequestCommit,
+  type RequestCommitResult,
+  type TokenClaim,
+} from './audit-writer.js';
 export { deriveQueryHashKey, keyedQueryHash, keyedQueryHashPrefix, queryHashKeyInfo, queryHashKind } from './query-hash.js';
 export { loadHubSigningKey, rotateHubKey, hubJwks, hubKeyFileName, type HubSigningKey, type LoadHubSigningKeyOptions } from './hub-keys.js';
 export {
@@ -54,3 +68,11 @@ export {
   type AuditExportFormat,
   type ExportAuditOptions,
 } from './export.js';
+export {
+  disclosureEvents,
+  writeEvents,
+  type RequestActor,
+  type DisclosedRecord,
+  type DeniedRecordType,
+  type WrittenRecord,
+} from './disclosure-events.js';

@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js';
 import { auditEvents } from '../db/tables.js';
 import { InputError } from '../errors.js';
-import type { AuditAction, StoredAuditEvent } from './audit-event.js';
+import { storedEventOfRow, type AuditAction, type StoredAuditEvent } from './audit-event.js';
 import { lastCheckpoint, type AuditCheckpoint } from './checkpoints.js';
 import type { VerifyChainResult } from './verify-chain.js';
 import { GENESIS_HASH } from './chain.js';
@@ -25,8 +25,13 @@ export interface AuditFilter {
   readonly nhsNumber?: string | undefined;
   readonly purpose?: string | undefined;
   readonly action?: AuditAction | undefined;
-  /** Events citing this agreement id (any version). */
+  /**
+   * Events citing this agreement id (any version): as allowing the release of one of their
+   * records, or as the agreement an AGREEMENT_SUBMIT / AGREEMENT_REVOKE event changed.
+   */
   readonly agreementId?: string | undefined;
+  /** Events concerning this record (its hub id), of either event shape. */
+  readonly recordId?: string | undefined;
 }
 
 export interface AuditEventPage {
@@ -65,7 +70,30 @@ function scopeCondition(scope: AuditScope): SQL | undefined {
   return or(eq(auditEvents.actorOrg, scope.org), eq(auditEvents.ownerOrg, scope.org));
 }
 
-function filterConditions(filter: AuditFilter): (SQL | undefined)[] {
+/**
+ * Events citing an agreement id, of either shape: an event written before events listed their
+ * records keeps its record's agreements (or the agreement an agreement event changed) in the
+ * `agreements` column; a current event has them in each `records` entry, and an agreement event
+ * names the agreement it changed in `details.agreement`.
+ */
+function citesAgreement(agreementId: string): SQL {
+  const legacy = JSON.stringify([{ id: agreementId }]);
+  const inRecords = JSON.stringify([{ agreements: [{ id: agreementId }] }]);
+  const changed = JSON.stringify({ agreement: { id: agreementId } });
+  return sql`(${auditEvents.agreements} @> ${legacy}::jsonb or ${auditEvents.records} @> ${inRecords}::jsonb or ${auditEvents.details} @> ${changed}::jsonb)`;
+}
+
+/**
+ * Events concerning a record id, of either shape. The expression is exactly the one the GIN
+ * index `audit_events_record_ids_idx` is built on (drizzle/0003_audit_records.sql), so the
+ * planner answers it from the index whatever the size of the trail.
+ */
+function concernsRecord(recordId: string): SQL {
+  return sql`accord_audit_record_ids(${auditEvents.records}, ${auditEvents.recordId}) @> ${JSON.stringify([recordId])}::jsonb`;
+}
+
+/** The conditions of a filter (every one must hold); exported for tests of the query plan. */
+export function auditFilterConditions(filter: AuditFilter): (SQL | undefined)[] {
   return [
     filter.from === undefined ? undefined : gte(auditEvents.at, filter.from),
     filter.to === undefined ? undefined : lt(auditEvents.at, filter.to),
@@ -74,14 +102,9 @@ function filterConditions(filter: AuditFilter): (SQL | undefined)[] {
     filter.nhsNumber === undefined ? undefined : eq(auditEvents.nhsNumber, filter.nhsNumber),
     filter.purpose === undefined ? undefined : eq(auditEvents.purpose, filter.purpose),
     filter.action === undefined ? undefined : eq(auditEvents.action, filter.action),
-    filter.agreementId === undefined
-      ? undefined
-      : sql`${auditEvents.agreements} @> ${JSON.stringify([{ id: filter.agreementId }])}::jsonb`,
+    filter.agreementId === undefined ? undefined : citesAgreement(filter.agreementId),
+    filter.recordId === undefined ? undefined : concernsRecord(filter.recordId),
   ];
-}
-
-function toStored(row: typeof auditEvents.$inferSelect): StoredAuditEvent {
-  return row as StoredAuditEvent;
 }
 
 /**
@@ -104,10 +127,10 @@ export async function queryAuditEvents(
   const rows = await db
     .select()
     .from(auditEvents)
-    .where(and(gt(auditEvents.seq, afterSeq), scopeCondition(options.scope), ...filterConditions(filter)))
+    .where(and(gt(auditEvents.seq, afterSeq), scopeCondition(options.scope), ...auditFilterConditions(filter)))
     .orderBy(asc(auditEvents.seq))
     .limit(first + 1);
-  const events = rows.slice(0, first).map(toStored);
+  const events = rows.slice(0, first).map(storedEventOfRow);
   const last = events[events.length - 1];
   return { events, hasNextPage: rows.length > first, endCursor: last === undefined ? null : auditCursor(last.seq) };
 }
@@ -124,7 +147,7 @@ export async function subjectAccessReport(db: Db, options: { scope: AuditScope; 
     .from(auditEvents)
     .where(and(eq(auditEvents.nhsNumber, options.nhsNumber), scopeCondition(options.scope)))
     .orderBy(asc(auditEvents.seq));
-  return rows.map(toStored);
+  return rows.map(storedEventOfRow);
 }
 
 export interface AuditIntegrity {

@@ -17,10 +17,11 @@ export {
   type RegisterOrganisationInput,
 } from './organisations.js';
 export { createOrganisationKeyStore, type KeyLookupOptions, type OrganisationKeyStore } from './key-store.js';
-export { createDatabaseReplayGuard, createMemoryReplayGuard, type DatabaseReplayGuardOptions, type ReplayGuard } from './replay-guard.js';
+export { createDatabaseReplayGuard, tokenClaimOf, type DatabaseReplayGuardOptions, type ReplayGuard, type TokenIdClaim } from './replay-guard.js';
 export {
   breakGlassMinReasonLength,
   clockSkewSeconds,
+  tokenReplayedMessage,
   tokenMaxBytes,
   tokenMaxLifetimeSeconds,
   verifyToken,

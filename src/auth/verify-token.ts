@@ -11,6 +11,9 @@ import { isSigningAlgorithm, signingAlgorithms } from './signing-algorithms.js';
 export const tokenMaxLifetimeSeconds = 300;
 /** CONTRACT §2: clocks of partners and hub may disagree by this much. */
 export const clockSkewSeconds = 30;
+
+/** The 401 message of a token whose `jti` was used before. */
+export const tokenReplayedMessage = 'token has already been used (its jti was seen before)';
 /** Larger tokens are refused before any parsing, so a huge header cannot cost the hub work. */
 export const tokenMaxBytes = 8192;
 /** CONTRACT §2 / §4. */
@@ -66,11 +69,11 @@ function fromJose(error: unknown): AccordError {
  * Verifies a caller's bearer token exactly as CONTRACT §2 requires and returns the caller.
  *
  * Order matters: cheap structural checks first; then the issuer and key (from memory, see
- * key-store.ts); then the signature; only then the claims, and the replay guard last, so that a
- * forged or invalid token can never use up a genuine token's `jti`.
+ * key-store.ts); then the signature; only then the claims, and the replay check last. The `jti`
+ * is claimed only once the request has run (with its audit events), so a forged or invalid token
+ * can never use up a genuine token's `jti`.
  *
- * @throws AccordError UNAUTHENTICATED naming what was wrong. Database failures of the replay
- *   guard propagate as they are (the request fails; an unrecordable token is never accepted).
+ * @throws AccordError UNAUTHENTICATED naming what was wrong.
  */
 export async function verifyToken(token: string, options: VerifyTokenOptions): Promise<Caller> {
   if (typeof token !== 'string' || token === '') throw unauthenticated('no token given');
@@ -161,10 +164,10 @@ export async function verifyToken(token: string, options: VerifyTokenOptions): P
     breakGlassReason = reason.trim();
   }
 
-  // The id stays claimed until the token could no longer be accepted even by a clock running
-  // `clockSkewSeconds` behind: exp + skew.
-  const first = await options.replay.claim(iss, jti, new Date((exp + clockSkewSeconds) * 1000));
-  if (!first) throw unauthenticated('token has already been used (its jti was seen before)');
+  // Only this instance's memory is asked here (no round trip): the id is claimed for good in the
+  // statement that commits the request's audit events, and a replay that gets this far is
+  // refused there, before anything is released (src/audit/audit-writer.ts).
+  if (options.replay.seen(iss, jti)) throw unauthenticated(tokenReplayedMessage);
 
   return Object.freeze({
     org: iss,

@@ -223,6 +223,11 @@ export const auditEvents = pgTable(
     queryHash: text('query_hash'),
     sensitivity: text('sensitivity'),
     details: jsonb('details').$type<Record<string, unknown>>(),
+    /**
+     * The records the event concerns (CONTRACT §7). NULL on events written before events listed
+     * their records: those keep their one record in record_type, record_id, fields and agreements.
+     */
+    records: jsonb('records').$type<{ recordType: string; recordId: string | null; fields: string[]; withheld: string[]; agreements: { id: string; version: number; payloadHash: string }[] }[]>(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },

@@ -6,16 +6,17 @@
 
 const caller = 'me { subject roles organisation { id name } }';
 
-const eventScalars = `seq id at requestId actorOrg actorUser actorRoles purpose caseRef action ownerOrg recordType recordId nhsNumber
-      fields outcome operationName queryHash sensitivity details prevHash hash`;
+const eventScalars = `seq id at requestId actorOrg actorUser actorRoles purpose caseRef action ownerOrg nhsNumber
+      outcome operationName queryHash sensitivity details prevHash hash`;
 
 /**
- * A page of events carries the agreements' payload hashes. The subject access report leaves them
- * out: its list is costed at 1000 events, and with them a report would be over the default cost
- * limit (52,000 > 50,000); the agreement id and version identify the signed text just as well.
+ * Each event lists the records it concerns (CONTRACT §7), with what was released and withheld of
+ * each and under which agreements. A page of events carries the agreements' payload hashes. The
+ * subject access report leaves them out: its list is costed at more events than a page, and
+ * the agreement id and version identify the signed text just as well.
  */
-const eventFields = `${eventScalars} agreements { id version payloadHash }`;
-const reportFields = `${eventScalars} agreements { id version }`;
+const eventFields = `${eventScalars} records { recordType recordId fields withheld agreements { id version payloadHash } }`;
+const reportFields = `${eventScalars} records { recordType recordId fields withheld agreements { id version } }`;
 
 export const dpoConsoleOperations = Object.freeze({
   integrity: `query DpoConsoleIntegrity {

@@ -68,6 +68,8 @@ tr.detail td { background: #fafbfd; }
 tr.detail pre { margin: 0; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
 td.action-BREAK_GLASS { color: var(--bad); font-weight: 600; }
 td.action-DENY { color: var(--warn); }
+ul.records { margin: 0; padding-left: 16px; }
+ul.records li { margin: 0 0 2px; }
 .demo { border-left: 4px solid var(--warn); padding-left: 12px; margin-top: 12px; }
 [hidden] { display: none !important; }
 `;
@@ -130,7 +132,7 @@ Tokens stay in this page's memory only and are sent to this hub only.</p>
 
 <section id="events">
 <h2>Audit events</h2>
-<p class="hint">Events where your organisation is the actor or the owner of the record (all events for the hub operator), in sequence order. Click a row for its details and hashes.</p>
+<p class="hint">Events where your organisation is the actor or the owner of the records (all events for the hub operator), in sequence order. An event is one action by one caller in one request on one person's records held by one organisation, and lists each record with the fields released and withheld and the agreements that allowed it. Click a row for its details and hashes.</p>
 <form id="events-form" class="row" autocomplete="off">
 <label>NHS number<input id="f-nhs" name="nhsNumber" inputmode="numeric" pattern="[0-9]{10}" maxlength="10" size="12"></label>
 <label>Action<select id="f-action" name="action"><option value="">any</option>${actionOptions}</select></label>
@@ -140,6 +142,7 @@ Tokens stay in this page's memory only and are sent to this hub only.</p>
 <label>Owner organisation<input id="f-owner" name="ownerOrg" maxlength="63" size="16"></label>
 <label>Purpose<input id="f-purpose" name="purpose" maxlength="100" size="16"></label>
 <label>Agreement id<input id="f-agreement" name="agreementId" maxlength="200" size="16"></label>
+<label>Record id<input id="f-record" name="recordId" maxlength="200" size="16"></label>
 <label>Page size<select id="f-first" name="first"><option>20</option><option selected>50</option><option>100</option><option>500</option></select></label>
 <button type="submit" data-testid="events-run">Search</button>
 </form>

@@ -1,4 +1,5 @@
-import type { RecordType } from '../records/index.js';
+import type { DeniedRecordType, DisclosedRecord } from '../audit/index.js';
+import { recordTypes, type RecordType } from '../records/index.js';
 import type { AgreementCitation, ReleasedRecord } from './record-decision.js';
 
 /** Everything one request released or withheld, gathered as its resolvers run. */
@@ -49,6 +50,26 @@ export class RequestReleases {
 
   get denials(): readonly DenialEntry[] {
     return [...this.#denials.values()];
+  }
+
+  /** What the request released, as the audit trail records it (one entry per record). */
+  disclosed(): DisclosedRecord[] {
+    return this.records.map(({ record, released, withheld }) => ({
+      ownerOrg: record.row.ownerOrg,
+      nhsNumber: record.row.nhsNumber,
+      recordType: record.type,
+      recordId: record.row.id,
+      sensitivity: recordTypes[record.type].sensitivity,
+      fields: released,
+      withheld,
+      agreements: record.decision.sharedUnder,
+      breakGlass: record.decision.breakGlass,
+    }));
+  }
+
+  /** The record types asked for and refused, as the audit trail records them. */
+  deniedTypes(): DeniedRecordType[] {
+    return this.denials.map(({ recordType, nhsNumber }) => ({ recordType, nhsNumber, sensitivity: recordTypes[recordType].sensitivity }));
   }
 
   get isEmpty(): boolean {

@@ -2,13 +2,24 @@ import type { Caller } from '../auth/caller.js';
 import type { CallerDecisions } from '../agreements/index.js';
 import type { EnforcementContext, RequestReleases } from '../enforcement/index.js';
 import type { HubServices } from '../services.js';
-import type { AuditEventInput } from '../audit/index.js';
+import type { AuditEventInput, DecisionGenerations } from '../audit/index.js';
+import type { GraphQLError } from 'graphql';
 import type { RecordLoaders } from '../records/index.js';
 
 /** Facts about the operation, filled in by the audit plugin once Apollo has parsed it. */
 export interface OperationFacts {
   operationName: string | null;
   queryHash: string | null;
+}
+
+/** What execution leaves for the request path's audit step (src/http/pipeline/audit.ts). */
+export interface ExecutionOutcome {
+  /** Errors of the execution, as Apollo collected them. */
+  errors: readonly GraphQLError[];
+  /** The token id was claimed before execution (mutations: see the audit plugin). */
+  claimed: boolean;
+  /** The token id had been claimed before: the response must be 401 with nothing in it. */
+  replayed: boolean;
 }
 
 /**
@@ -28,4 +39,7 @@ export interface RequestContext extends EnforcementContext {
   readonly events: AuditEventInput[];
   /** Batched record loaders of this request, already narrowed by `decisions`. */
   readonly loaders: RecordLoaders;
+  /** The agreement and organisation generations `decisions` were made under, checked at commit. */
+  readonly generations: DecisionGenerations;
+  readonly outcome: ExecutionOutcome;
 }

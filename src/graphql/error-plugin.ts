@@ -3,20 +3,27 @@ import type { RequestContext } from './context.js';
 import { isUnexpectedError } from './format-error.js';
 
 /**
- * Logs each unexpected error once, with its cause and the request id, and puts the request id
- * on the masked error the client sees, so an operator can find the log line from a partner's
- * report. Expected (coded) errors are not logged as errors: they are the API working.
+ * Logs each unexpected error of a request once, with its cause and the request id, so an
+ * operator can find the log line from a partner's report. Called by the request path once the
+ * request's run is final: a run discarded because agreements or keys changed meanwhile (and
+ * decided again) logs nothing. Expected (coded) errors are not logged as errors: they are the API
+ * working.
+ */
+export function logUnexpectedErrors(context: RequestContext): void {
+  const { requestId, services } = context;
+  for (const error of context.outcome.errors) {
+    if (isUnexpectedError(error)) services.logger.error({ requestId, err: error.originalError ?? error, path: error.path }, 'unexpected error');
+  }
+}
+
+/**
+ * Puts the request id on the masked error the client sees, and merges several bad variables
+ * into one BAD_USER_INPUT.
  */
 export function createErrorPlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
-        async didEncounterErrors(requestContext) {
-          const { requestId, services } = requestContext.contextValue;
-          for (const error of requestContext.errors) {
-            if (isUnexpectedError(error)) services.logger.error({ requestId, err: error.originalError ?? error, path: error.path }, 'unexpected error');
-          }
-        },
         async willSendResponse(requestContext) {
           const body = requestContext.response.body;
           if (body?.kind !== 'single' || body.singleResult.errors === undefined) return;

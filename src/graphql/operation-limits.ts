@@ -78,7 +78,7 @@ const subjectListSize = 100;
  * - the full subject query (all six lists, every field, `owner` and `sharedUnder`, through
  *   fragments) has depth 4, cost 20,708 and 119 tokens, so two such subjects fit in one request
  *   (a child and a parent: 41,416) and three do not;
- * - a DPO audit page of 500 events with every field: depth 5, cost 29,501;
+ * - a DPO audit page of 500 events with every field, records included: depth 6, cost 40,501;
  * - the agreements screen (200 agreements, every field): cost 28,212;
  * - GraphiQL's introspection query is left to graphql-js's own MaxIntrospectionDepthRule;
  * - 1,000 tokens is eight times the full subject query. The token limit also bounds graphql-js's
@@ -100,11 +100,16 @@ export const defaultOperationLimits: OperationLimits = Object.freeze({
   listSizes: Object.freeze({
     'Query.organisations': 200,
     'Query.agreements': 200,
-    // 800, so a DPO's report selecting every field (cost ~52 per event) stays inside maxCost.
-    'Query.subjectAccessReport': 800,
+    // 600, so a DPO's report selecting every field, records and their agreements included
+    // (cost ~65 per event), stays inside maxCost.
+    'Query.subjectAccessReport': 600,
     // The page is sized by `first`; its edges are then one per event, not a further multiple.
     'Query.auditEvents': { argument: 'first', default: 50, max: 500 },
     'AuditEventConnection.edges': 1,
+    // An event is one request x person x owner x action (CONTRACT §7): typically a few records,
+    // each allowed by one or two agreements. An estimate for the cost rule, never a truncation.
+    'AuditEvent.records': 5,
+    'AuditRecord.agreements': 2,
     'Subject.demographics': subjectListSize,
     'Subject.socialCareCases': subjectListSize,
     'Subject.schoolEnrolments': subjectListSize,

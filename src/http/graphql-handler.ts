@@ -1,13 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { verifyToken } from '../auth/index.js';
-import { isAccordError } from '../errors.js';
+import type { ApolloServer } from '@apollo/server';
 import type { RequestContext } from '../graphql/context.js';
-import type { HubServices } from '../services.js';
 import { createRequestContext } from '../graphql/create-request-context.js';
-import { asksForPersistedQuery, persistedQueryRefusal } from '../graphql/persisted-query.js';
-import { BodyTooLargeError, readBody } from './read-body.js';
-import { sendGraphQLError } from './respond.js';
+import { logUnexpectedErrors } from '../graphql/error-plugin.js';
+import type { HubServices } from '../services.js';
+import { auditStep } from './pipeline/audit.js';
+import { authenticate } from './pipeline/authenticate.js';
+import { parseGraphQLRequest, readRequestBody } from './pipeline/body.js';
+import { execute } from './pipeline/execute.js';
+import { acceptMethod } from './pipeline/method.js';
+import { rateLimit } from './pipeline/rate-limit.js';
+import { isRefusal, refusal, sendRefusal } from './pipeline/refusal.js';
+import { sendGraphQLResponse } from './pipeline/respond.js';
+import { serviceUnavailableMessage, serviceUnavailableRetryAfterSeconds } from '../errors.js';
 
 export interface GraphQLHandlerOptions {
   readonly apollo: ApolloServer<RequestContext>;
@@ -16,110 +21,69 @@ export interface GraphQLHandlerOptions {
   readonly maxBodyBytes: number;
 }
 
-function bearerToken(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer ([^\s]+)$/i.exec(header.trim());
-  return match?.[1];
+/**
+ * How many times one request is decided again because agreements or organisation keys changed
+ * while it ran (each time under the fresh ones) before it is refused with 503. Changes are rare
+ * (a signed agreement or a key rotation), so a second run practically always commits.
+ */
+const maxDecisions = 3;
+
+export interface HandledRequest {
+  readonly org?: string;
+  readonly operationName?: string | null;
+  readonly outcome: string;
 }
 
 /**
- * `POST /graphql` (and GET for queries): body limit, then authentication (every failure is 401
- * UNAUTHENTICATED before any GraphQL work), then the per-organisation rate limit, then Apollo
- * with a context built for the verified caller.
+ * `POST /graphql` (and GET for queries), as the steps the data flows through (src/http/pipeline/):
+ * method, body, authenticate, rate limit, execute, audit, respond. Each step answers its value or
+ * a refusal that ends the request with a coded error. Besides loading records, a read costs one
+ * database round trip, shared with the requests committing at the same moment: the audit step's
+ * group commit, which also claims the token id and checks that the agreements and keys it was
+ * decided under are still current; when they are not, the request is decided again from
+ * authentication on.
  */
 export function createGraphQLHandler(options: GraphQLHandlerOptions) {
   const { apollo, services, maxBodyBytes } = options;
-  return async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<{ org?: string; operationName?: string | null; outcome: string }> => {
-    let raw = '';
-    if (req.method === 'POST') {
-      try {
-        raw = await readBody(req, maxBodyBytes);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) {
-          const limit = services.config.mode === 'production' ? '' : ` of ${error.limitBytes} bytes`;
-          sendGraphQLError(res, 'QUERY_TOO_COMPLEX', `request body exceeds the size limit${limit}`, { status: 413, headers: { connection: 'close' } });
-          return { outcome: 'too-large' };
-        }
-        throw error;
-      }
-    } else if (req.method !== 'GET') {
-      sendGraphQLError(res, 'BAD_USER_INPUT', 'use POST (or GET for queries)', { status: 405, headers: { allow: 'GET, POST' } });
-      return { outcome: 'bad-method' };
-    }
+  return async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<HandledRequest> => {
+    const method = acceptMethod(req);
+    if (isRefusal(method)) return refuse(res, method);
+    const raw = await readRequestBody(req, method, maxBodyBytes, services.config.mode !== 'production');
+    if (isRefusal(raw)) return refuse(res, raw);
 
-    const token = bearerToken(req);
-    if (token === undefined) {
-      sendGraphQLError(res, 'UNAUTHENTICATED', 'an Authorization: Bearer <token> header is required', { headers: { 'www-authenticate': 'Bearer' } });
-      return { outcome: 'unauthenticated' };
-    }
-    let caller;
-    try {
-      await services.keys.refresh();
-      caller = await verifyToken(token, { keys: services.keys, hubId: services.config.hubId, clock: services.clock, replay: services.replay });
-    } catch (error) {
-      if (isAccordError(error) && error.code === 'UNAUTHENTICATED') {
-        sendGraphQLError(res, 'UNAUTHENTICATED', error.message, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
-        return { outcome: 'unauthenticated' };
+    for (let decision = 1; ; decision += 1) {
+      const authenticated = await authenticate(req, services);
+      if (isRefusal(authenticated)) return refuse(res, authenticated);
+      const { caller } = authenticated;
+      if (decision === 1) {
+        const limited = await rateLimit(services, caller);
+        if (limited !== undefined) return refuse(res, limited, caller.org);
       }
-      throw error;
-    }
+      const request = parseGraphQLRequest(req, method, raw);
+      if (isRefusal(request)) return refuse(res, request, caller.org);
 
-    // Loads the directory (cached by generation) so the organisation's own rate limit is known.
-    await services.organisations.get(caller.org);
-    const limited = services.rateLimiter.take(caller.org);
-    if (!limited.allowed) {
-      sendGraphQLError(res, 'RATE_LIMITED', 'too many requests from your organisation; retry later', {
-        headers: { 'retry-after': String(limited.retryAfterSeconds) },
-      });
-      return { org: caller.org, outcome: 'rate-limited' };
-    }
-
-    let body: unknown;
-    if (req.method === 'POST') {
-      const type = req.headers['content-type'] ?? '';
-      if (!/^application\/(graphql-response\+)?json\b/i.test(type) && !/^application\/json/i.test(type)) {
-        sendGraphQLError(res, 'BAD_USER_INPUT', 'Content-Type must be application/json', { status: 415 });
-        return { org: caller.org, outcome: 'bad-request' };
+      const context = await createRequestContext(services, caller, requestId, authenticated.keysGeneration);
+      const response = await execute(apollo, req, request, context);
+      const audited = await auditStep(context);
+      if (audited !== 'stale') logUnexpectedErrors(context);
+      if (audited === 'send') {
+        await sendGraphQLResponse(res, response);
+        return { org: caller.org, operationName: context.operation.operationName, outcome: String(response.status ?? 200) };
       }
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        sendGraphQLError(res, 'BAD_USER_INPUT', 'the request body is not valid JSON', { status: 400 });
-        return { org: caller.org, outcome: 'bad-request' };
+      if (audited !== 'stale') return refuse(res, audited, caller.org, context.operation.operationName);
+      if (decision >= maxDecisions) {
+        services.logger.warn({ requestId }, `agreements or keys changed under the request ${maxDecisions} times: refused`);
+        const busy = refusal('SERVICE_UNAVAILABLE', serviceUnavailableMessage, 'unavailable', { headers: { 'retry-after': String(serviceUnavailableRetryAfterSeconds) } });
+        return refuse(res, busy, caller.org, context.operation.operationName);
       }
-      if (Array.isArray(body)) {
-        sendGraphQLError(res, 'QUERY_TOO_COMPLEX', 'batched requests are not accepted: send one operation per request', { status: 400 });
-        return { org: caller.org, outcome: 'bad-request' };
-      }
+      // Another instance (or this one) changed agreements or keys while the request ran: load
+      // them and decide the request again, from its token on. Nothing of the first run left.
+      await Promise.all([services.keys.refresh(), services.decisionIndex.refresh()]);
     }
-
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    // Refused before Apollo (whose APQ is also off), the same for a hash that was seen and one
-    // that was not, so the answer tells nothing of what others sent.
-    if (asksForPersistedQuery(body, url.searchParams)) {
-      sendGraphQLError(res, 'BAD_USER_INPUT', persistedQueryRefusal, { status: 400 });
-      return { org: caller.org, outcome: 'bad-request' };
-    }
-
-    const context = await createRequestContext(services, caller, requestId);
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => context,
-    });
-    const outHeaders: Record<string, string> = { 'cache-control': 'no-store' };
-    for (const [key, value] of response.headers) outHeaders[key] = value;
-    res.writeHead(response.status ?? 200, outHeaders);
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
-    return { org: caller.org, operationName: context.operation.operationName, outcome: String(response.status ?? 200) };
   };
+}
+
+function refuse(res: ServerResponse, refused: ReturnType<typeof refusal>, org?: string, operationName?: string | null): HandledRequest {
+  sendRefusal(res, refused);
+  return { ...(org === undefined ? {} : { org }), ...(operationName === undefined ? {} : { operationName }), outcome: refused.outcome };
 }

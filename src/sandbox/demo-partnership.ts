@@ -663,8 +663,8 @@ query BreakGlassLookup {
 # "Royal Borough of Kensington and Chelsea: data protection officer" to see Westminster's reads.
 query SubjectAccessReport {
   subjectAccessReport(nhsNumber: "${child.nhsNumber}") {
-    seq at action outcome actorOrg actorUser purpose caseRef ownerOrg recordType fields
-    agreements { id version }
+    seq at action outcome actorOrg actorUser purpose caseRef ownerOrg
+    records { recordType recordId fields withheld agreements { id version } }
   }
 }
 `,

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Mode } from '../config.js';
 import type { Db } from '../db/index.js';
 import { AccordError, httpStatusOf, isAccordError, type InputError } from '../errors.js';
-import { BodyTooLargeError, readBody } from '../http/read-body.js';
+import { BodyTooLargeError, readBody } from '../http/pipeline/read-body.js';
 import { sendJson } from '../http/respond.js';
 import type { SandboxConfig } from './client/sandbox-config.js';
 import { readDemoSeedRecord } from './demo-keys.js';

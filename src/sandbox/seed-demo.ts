@@ -9,7 +9,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import { createAgreementStore, signAgreement, signRevocation, type AgreementEnvelope, type KeyLookup } from '../agreements/index.js';
-import type { AuditEventInput, AuditWriter } from '../audit/index.js';
+import { writeEvents, type AuditEventInput, type AuditWriter } from '../audit/index.js';
 import { createOrganisationKeyStore, generateSigningKey, registerOrganisation } from '../auth/index.js';
 import type { Clock } from '../clock.js';
 import { rowsOf, tables, type Db } from '../db/index.js';
@@ -131,8 +131,7 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedDemoResult
         action: 'AGREEMENT_SUBMIT',
         outcome: 'SUCCESS',
         ownerOrg: stored.provider,
-        agreements: [{ id: stored.id, version: stored.version, payloadHash: stored.payloadHash }],
-        details: { title: stored.title },
+        details: { agreement: { id: stored.id, version: stored.version, payloadHash: stored.payloadHash }, title: stored.title },
       },
     ]);
   }
@@ -155,8 +154,7 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedDemoResult
         action: 'AGREEMENT_REVOKE',
         outcome: 'SUCCESS',
         ownerOrg: revoked.provider,
-        agreements: [{ id: revoked.id, version: revoked.version, payloadHash: revoked.payloadHash }],
-        details: { revokedBy: agreement.revocation.by, reason: agreement.revocation.reason },
+        details: { agreement: { id: revoked.id, version: revoked.version, payloadHash: revoked.payloadHash }, revokedBy: agreement.revocation.by, reason: agreement.revocation.reason },
       },
     ]);
   }
@@ -168,18 +166,18 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedDemoResult
       const outcome = await publishRecords(db, { owner, input: chunk, clock });
       records += outcome.count;
       await audit(
-        outcome.records.map((record) => ({
-          ...seedActor,
-          requestId,
-          action: 'PUBLISH' as const,
-          outcome: 'SUCCESS' as const,
-          ownerOrg: owner,
-          recordType: record.recordType,
-          recordId: record.id,
-          nhsNumber: record.nhsNumber,
-          sensitivity: recordTypes[record.recordType as RecordType].sensitivity,
-          details: { externalId: record.externalId, created: record.created, publishedBy: owner },
-        })),
+        writeEvents(
+          { ...seedActor, requestId },
+          'PUBLISH',
+          owner,
+          outcome.records.map((record) => ({
+            nhsNumber: record.nhsNumber,
+            recordType: record.recordType,
+            recordId: record.id,
+            sensitivity: recordTypes[record.recordType as RecordType].sensitivity,
+            details: { externalId: record.externalId, created: record.created },
+          })),
+        ),
       );
     }
   }

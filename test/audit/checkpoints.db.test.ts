@@ -19,6 +19,7 @@ import {
   rotateHubKey,
   verifyChain,
   type AuditCheckpoint,
+  type AuditEventInput,
 } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock.js';
 import { rowsOf, type Db } from '../../src/db/index.js';
@@ -27,6 +28,13 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { readEvent } from './helpers.js';
 
 const clock = systemClock;
+
+/** A READ event listing the record it released (CONTRACT §7). */
+function disclosure(n: number): AuditEventInput {
+  return readEvent(n, {
+    records: [{ recordType: 'Demographics', recordId: `rec-${n}`, fields: ['familyName', 'givenName'], withheld: [], agreements: [{ id: 'triborough-mash-children', version: 1, payloadHash: 'ab'.repeat(32) }] }],
+  });
+}
 
 async function hashAt(db: Db, seq: number): Promise<string | undefined> {
   return rowsOf<{ hash: string }>(await db.execute(sql`select hash from audit_events where seq = ${seq}`))[0]?.hash;
@@ -67,7 +75,7 @@ describe('signed audit checkpoints', { timeout: 60_000 }, () => {
     const key = await loadHubSigningKey({ dataDir, db, clock });
     const checkpointer = createCheckpointer(db, { key, everyEvents: 5, intervalMs: 3_600_000, clock });
     const writer = createAuditWriter(db, { clock, onCommitted: (seq, hash, count) => checkpointer.notify(seq, hash, count) });
-    for (let n = 1; n <= 12; n += 1) await writer.append([readEvent(n)]);
+    for (let n = 1; n <= 12; n += 1) await writer.append([disclosure(n)]);
     await writer.close();
     await checkpointer.stop();
 
@@ -93,7 +101,7 @@ describe('signed audit checkpoints', { timeout: 60_000 }, () => {
     const key = await loadHubSigningKey({ dataDir, db, clock });
     const checkpointer = createCheckpointer(db, { key, everyEvents: 1_000_000, intervalMs: 50, clock });
     const writer = createAuditWriter(db, { clock });
-    await writer.append([readEvent(13), readEvent(14)]);
+    await writer.append([disclosure(13), disclosure(14)]);
     const deadline = Date.now() + 5_000;
     while ((await listCheckpoints(db)).at(-1)?.seq !== 14 && Date.now() < deadline) await sleep(25);
     expect((await listCheckpoints(db)).map((c) => c.seq)).toEqual([5, 10, 14]);
@@ -107,7 +115,7 @@ describe('signed audit checkpoints', { timeout: 60_000 }, () => {
     const key = await loadHubSigningKey({ dataDir, db, clock });
     const other = await testDb.reopen();
     const writer = createAuditWriter(db, { clock });
-    await writer.append([readEvent(15)]);
+    await writer.append([disclosure(15)]);
     await writer.close();
     const one = createCheckpointer(db, { key, everyEvents: 1_000_000, intervalMs: 3_600_000, clock });
     const two = createCheckpointer(other.db, { key, everyEvents: 1_000_000, intervalMs: 3_600_000, clock });
@@ -126,7 +134,7 @@ describe('signed audit checkpoints', { timeout: 60_000 }, () => {
 
     const checkpointer = createCheckpointer(db, { key: fresh, everyEvents: 1_000_000, intervalMs: 3_600_000, clock });
     const writer = createAuditWriter(db, { clock });
-    await writer.append([readEvent(16)]);
+    await writer.append([disclosure(16)]);
     await writer.close();
     await checkpointer.checkpointNow();
     await checkpointer.stop();

@@ -1,3 +1,4 @@
+import { and, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auditCursor,
@@ -8,40 +9,99 @@ import {
   loadHubSigningKey,
   queryAuditEvents,
   subjectAccessReport,
+  type AuditAgreementRef,
   type AuditScope,
   type StoredAuditEvent,
 } from '../../src/audit/index.js';
+import { auditFilterConditions } from '../../src/audit/read-audit.js';
 import { fixedClock } from '../../src/clock.js';
+import { rowsOf } from '../../src/db/index.js';
+import { auditEvents } from '../../src/db/tables.js';
 import { AccordError, InputError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
-import { readEvent } from './helpers.js';
+import { insertLegacyEvent, readEvent, recordEntry } from './helpers.js';
 
 const clock = fixedClock('2026-03-01T09:00:00.000Z');
 const alice = '9434765919';
 const bob = '9434765870';
+const mash: AuditAgreementRef = { id: 'triborough-mash-children', version: 1, payloadHash: 'ab'.repeat(32) };
+const socialCare: AuditAgreementRef = { id: 'triborough-social-care', version: 3, payloadHash: 'cd'.repeat(32) };
+const hackneyPolice = (version: number): AuditAgreementRef => ({ id: 'hackney-police', version, payloadHash: String(version).repeat(64) });
+
+/** Every agreement id an event cites, of either shape: its records', its legacy column's, the one it changed. */
+function citedAgreementIds(e: StoredAuditEvent): string[] {
+  const changed = (e.details?.agreement as { id?: string } | undefined)?.id;
+  return [...e.records.flatMap((r) => r.agreements.map((a) => a.id)), ...(e.legacy?.agreements.map((a) => a.id) ?? []), ...(changed === undefined ? [] : [changed])];
+}
 
 describe('reading the audit trail', () => {
   let database: TestDatabase;
-  const all: StoredAuditEvent[] = [];
+  /** Every event, as a full page returns it (checked against what was written below). */
+  let all: StoredAuditEvent[] = [];
+  /** The events as the writer returned them. */
+  const written: StoredAuditEvent[] = [];
+  const legacySeqs: number[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    // The trail of an upgraded hub starts with events of the earlier shape: one record each, in
+    // the record columns, `records` NULL.
+    const legacy = { actorRoles: ['social-worker'], purpose: 'safeguarding-children', outcome: 'SUCCESS' as const, queryHash: 'cd'.repeat(32) };
+    clock.advance(60_000);
+    legacySeqs.push(
+      await insertLegacyEvent(database.db, {
+        ...legacy, at: clock(), requestId: 'old-1', actorOrg: 'westminster', actorUser: 'worker-old', action: 'READ', ownerOrg: 'kensington-chelsea',
+        nhsNumber: alice, recordType: 'Demographics', recordId: 'rec-1', fields: ['familyName'], agreements: [mash], sensitivity: 'personal',
+        details: { withheld: ['postcode'] },
+      }),
+      await insertLegacyEvent(database.db, {
+        ...legacy, at: clock(), requestId: 'old-2', actorOrg: 'met-police', actorUser: 'pc-old', action: 'READ', ownerOrg: 'hackney', purpose: 'crime-prevention',
+        nhsNumber: bob, recordType: 'HousingTenancy', recordId: 'rec-old-h', fields: ['tenancyRef'], agreements: [hackneyPolice(1)], sensitivity: 'personal', details: {},
+      }),
+      await insertLegacyEvent(database.db, {
+        ...legacy, at: clock(), requestId: 'old-3', actorOrg: 'met-police', actorUser: 'pc-old', action: 'DENY', outcome: 'DENIED', purpose: 'crime-prevention',
+        nhsNumber: bob, recordType: 'GpRegistration', sensitivity: 'special-category', details: { reason: 'no agreement shares this record type' },
+      }),
+      await insertLegacyEvent(database.db, {
+        ...legacy, at: clock(), requestId: 'old-4', actorOrg: 'hackney', actorUser: 'dpo-old', actorRoles: ['dpo'], action: 'AGREEMENT_SUBMIT', ownerOrg: 'hackney', purpose: null,
+        agreements: [hackneyPolice(1)], details: { title: 'Hackney and the Met' },
+      }),
+    );
     const writer = createAuditWriter(database.db, { clock });
-    // 30 events, one a minute: westminster reads kensington's records (about alice, then bob),
-    // met-police reads hackney's, and hackney publishes its own.
+    // 30 events, one a minute: westminster reads two of kensington's records about a person at a
+    // time (alice, then bob), met-police reads hackney's, and hackney publishes its own.
     for (let n = 1; n <= 30; n += 1) {
       clock.advance(60_000);
       const kind = n % 3;
       const event =
         kind === 1
-          ? readEvent(n, { nhsNumber: n <= 15 ? alice : bob })
+          ? readEvent(n, {
+              nhsNumber: n <= 15 ? alice : bob,
+              records: [recordEntry(n), recordEntry(n, { recordId: `case-${n}`, recordType: 'SocialCareCase', fields: ['caseRef', 'status'], withheld: ['summary'], agreements: [socialCare] })],
+            })
           : kind === 2
-            ? readEvent(n, { actorOrg: 'met-police', ownerOrg: 'hackney', purpose: 'crime-prevention', nhsNumber: bob,
-                agreements: [{ id: 'hackney-police', version: 2, payloadHash: 'ef'.repeat(32) }] })
-            : readEvent(n, { actorOrg: 'hackney', ownerOrg: 'hackney', action: 'PUBLISH', agreements: [], purpose: null, nhsNumber: alice });
-      all.push(...(await writer.append([event])));
+            ? readEvent(n, { actorOrg: 'met-police', ownerOrg: 'hackney', purpose: 'crime-prevention', nhsNumber: bob, agreements: [hackneyPolice(2)] })
+            : readEvent(n, { actorOrg: 'hackney', ownerOrg: 'hackney', action: 'PUBLISH', agreements: [], fields: [], purpose: null, nhsNumber: alice });
+      written.push(...(await writer.append([event])));
     }
+    clock.advance(60_000);
+    written.push(
+      ...(await writer.append([
+        // A DENY names only the record type asked for.
+        readEvent(31, {
+          actorOrg: 'met-police', ownerOrg: null, action: 'DENY', outcome: 'DENIED', purpose: 'crime-prevention', nhsNumber: alice, sensitivity: 'criminal-offence',
+          records: [{ recordType: 'PoliceNotification', recordId: null, fields: [], withheld: [], agreements: [] }],
+          details: { reason: 'no agreement shares this record type with the caller for this purpose and role' },
+        }),
+        // An agreement event names the agreement it changed in its details, and no record.
+        readEvent(32, {
+          actorOrg: 'hackney', ownerOrg: 'hackney', action: 'AGREEMENT_REVOKE', nhsNumber: null, purpose: null, recordType: null, sensitivity: null,
+          details: { agreement: hackneyPolice(2) as unknown as { [key: string]: string | number }, revokedBy: 'hackney', reason: 'superseded' },
+        }),
+      ])),
+    );
     await writer.close();
+    all = (await queryAuditEvents(database.db, { scope: { allOrgs: true }, first: 500 })).events;
   });
   afterAll(async () => {
     await database.close();
@@ -49,6 +109,29 @@ describe('reading the audit trail', () => {
 
   const seqsOf = (events: StoredAuditEvent[]) => events.map((e) => e.seq);
   const allSeqs = (predicate: (e: StoredAuditEvent) => boolean) => seqsOf(all.filter(predicate));
+  const seqOfRecord = (recordId: string) => written.find((e) => e.records.some((r) => r.recordId === recordId))?.seq;
+
+  it('returns events of both shapes in seq order: the earlier ones first, then those the writer wrote, whole', () => {
+    expect(seqsOf(all)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
+    expect(legacySeqs).toEqual([1, 2, 3, 4]);
+    expect(all.slice(4)).toEqual(written);
+    expect(all.slice(4).every((e) => e.legacy === undefined)).toBe(true);
+    expect(all[4]?.records.map((r) => r.recordId)).toEqual(['rec-1', 'case-1']);
+  });
+
+  it('shows an event of the earlier shape with its one record in records, withheld fields from its details', () => {
+    const [read, , deny, submit] = all;
+    expect(read).toMatchObject({
+      seq: 1,
+      action: 'READ',
+      records: [{ recordType: 'Demographics', recordId: 'rec-1', fields: ['familyName'], withheld: ['postcode'], agreements: [mash] }],
+      legacy: { recordType: 'Demographics', recordId: 'rec-1', fields: ['familyName'], agreements: [mash] },
+    });
+    expect(deny?.records).toEqual([{ recordType: 'GpRegistration', recordId: null, fields: [], withheld: [], agreements: [] }]);
+    // An event that named no record type concerns no record; its agreement stays in `legacy`.
+    expect(submit?.records).toEqual([]);
+    expect(submit?.legacy?.agreements).toEqual([hackneyPolice(1)]);
+  });
 
   it.each<[string, AuditScope, (e: StoredAuditEvent) => boolean]>([
     ['the hub operator sees every event', { allOrgs: true }, () => true],
@@ -64,8 +147,9 @@ describe('reading the audit trail', () => {
   });
 
   it('returns stored events whole, with Date times and parsed lists', async () => {
-    const { events } = await queryAuditEvents(database.db, { scope: { allOrgs: true }, first: 2 });
-    expect(events).toEqual(all.slice(0, 2));
+    const { events } = await queryAuditEvents(database.db, { scope: { allOrgs: true }, first: 2, after: auditCursor(4) });
+    expect(events).toEqual(written.slice(0, 2));
+    expect(events[0]?.at).toBeInstanceOf(Date);
   });
 
   it.each<[string, Parameters<typeof queryAuditEvents>[1]['filter'], (e: StoredAuditEvent) => boolean]>([
@@ -76,13 +160,45 @@ describe('reading the audit trail', () => {
     ['NHS number', { nhsNumber: bob }, (e) => e.nhsNumber === bob],
     ['purpose', { purpose: 'crime-prevention' }, (e) => e.purpose === 'crime-prevention'],
     ['action', { action: 'PUBLISH' }, (e) => e.action === 'PUBLISH'],
-    ['agreement id', { agreementId: 'hackney-police' }, (e) => e.agreements.some((a) => a.id === 'hackney-police')],
+    ['agreement id, in events of both shapes and in agreement events', { agreementId: 'hackney-police' }, (e) => citedAgreementIds(e).includes('hackney-police')],
+    ['an agreement cited only by the second record of events', { agreementId: 'triborough-social-care' }, (e) => citedAgreementIds(e).includes('triborough-social-care')],
+    ['record id, in events of both shapes', { recordId: 'rec-1' }, (e) => e.records.some((r) => r.recordId === 'rec-1')],
+    ['the id of an event\'s second record', { recordId: 'case-16' }, (e) => e.records.some((r) => r.recordId === 'case-16')],
     ['several filters at once', { nhsNumber: alice, actorOrg: 'westminster' }, (e) => e.nhsNumber === alice && e.actorOrg === 'westminster'],
   ])('filters by %s', async (_name, filter, predicate) => {
     const expected = allSeqs(predicate);
     expect(expected.length).toBeGreaterThan(0);
     const page = await queryAuditEvents(database.db, { scope: { allOrgs: true }, filter, first: 500 });
     expect(seqsOf(page.events)).toEqual(expected);
+  });
+
+  it('filters by record id: exactly the events concerning that record, whichever shape they were written in', async () => {
+    const query = (recordId: string, scope: AuditScope = { allOrgs: true }) =>
+      queryAuditEvents(database.db, { scope, filter: { recordId }, first: 500 }).then((page) => seqsOf(page.events));
+    // The earlier event about rec-1 (seq 1) and the current one listing it with case-1.
+    expect(await query('rec-1')).toEqual([1, seqOfRecord('rec-1')]);
+    expect(await query('case-1')).toEqual([seqOfRecord('case-1')]);
+    expect(await query('rec-old-h')).toEqual([2]);
+    expect(await query('rec-2')).toEqual([seqOfRecord('rec-2')]);
+    // A prefix, another record's id, or an id no event names match nothing.
+    expect(await query('rec-')).toEqual([]);
+    expect(await query('rec-999')).toEqual([]);
+    // Still within the scope: hackney is neither actor nor owner of kensington's rec-1.
+    expect(await query('rec-1', { org: 'kensington-chelsea' })).toEqual([1, seqOfRecord('rec-1')]);
+    expect(await query('rec-1', { org: 'hackney' })).toEqual([]);
+  });
+
+  it('filters by record id through the GIN index on the record ids of either shape', async () => {
+    const plan = await database.db.transaction(async (tx) => {
+      // The table is small; take sequential scans out of the running so the plan shows whether
+      // the condition can use the index at all.
+      await tx.execute(sql`set local enable_seqscan = off`);
+      const query = tx.select({ seq: auditEvents.seq }).from(auditEvents).where(and(...auditFilterConditions({ recordId: 'rec-1' })));
+      return rowsOf<Record<string, string>>(await tx.execute(sql`explain ${query}`))
+        .map((row) => Object.values(row).join(' '))
+        .join('\n');
+    });
+    expect(plan).toContain('audit_events_record_ids_idx');
   });
 
   it('pages with opaque cursors until hasNextPage is false', async () => {
@@ -101,13 +217,13 @@ describe('reading the audit trail', () => {
     const expected = allSeqs((e) => e.actorOrg === 'hackney' || e.ownerOrg === 'hackney');
     expect(seen).toEqual(expected);
     expect(pages).toBe(Math.ceil(expected.length / 4));
-    const empty = await queryAuditEvents(database.db, { scope: { allOrgs: true }, after: auditCursor(30) });
+    const empty = await queryAuditEvents(database.db, { scope: { allOrgs: true }, after: auditCursor(36) });
     expect(empty).toEqual({ events: [], hasNextPage: false, endCursor: null });
   });
 
   it('defaults to 50 a page', async () => {
     const page = await queryAuditEvents(database.db, { scope: { allOrgs: true } });
-    expect(page.events).toHaveLength(30);
+    expect(page.events).toHaveLength(36);
     expect(page.hasNextPage).toBe(false);
   });
 
@@ -142,7 +258,7 @@ describe('reading the audit trail', () => {
 
   it('summarises integrity: head, last checkpoint, and what the background verifier found', async () => {
     const before = await auditIntegrity(database.db);
-    expect(before).toMatchObject({ headSeq: 30, headHash: all[29]?.hash, lastCheckpoint: undefined, verifiedUpTo: 0, intact: true, problem: undefined });
+    expect(before).toMatchObject({ headSeq: 36, headHash: all[35]?.hash, lastCheckpoint: undefined, verifiedUpTo: 0, intact: true, problem: undefined });
 
     const key = await loadHubSigningKey({ dataDir: 'memory://', db: database.db, clock });
     const checkpointer = createCheckpointer(database.db, { key, everyEvents: 1000, intervalMs: 3_600_000, clock });
@@ -150,16 +266,17 @@ describe('reading the audit trail', () => {
     await checkpointer.stop();
     const verifier = createIncrementalVerifier(database.db);
     const first = await verifier.verify();
-    expect(first).toMatchObject({ intact: true, checked: 30, verifiedUpTo: 30, checkpointsChecked: 1 });
+    // The events of the earlier shape verify as they were written.
+    expect(first).toMatchObject({ intact: true, checked: 36, verifiedUpTo: 36, checkpointsChecked: 1 });
 
     const writer = createAuditWriter(database.db, { clock });
-    await writer.append([readEvent(31), readEvent(32)]);
+    await writer.append([readEvent(37), readEvent(38)]);
     await writer.close();
     const second = await verifier.verify();
-    // Continues where it stopped: two more events, not thirty-two.
-    expect(second).toMatchObject({ intact: true, checked: 32, verifiedUpTo: 32 });
+    // Continues where it stopped: two more events, not thirty-eight.
+    expect(second).toMatchObject({ intact: true, checked: 38, verifiedUpTo: 38 });
     const integrity = await auditIntegrity(database.db, { lastVerification: verifier.latest() });
-    expect(integrity).toMatchObject({ headSeq: 32, verifiedUpTo: 32, intact: true, problem: undefined });
+    expect(integrity).toMatchObject({ headSeq: 38, verifiedUpTo: 38, intact: true, problem: undefined });
     expect(integrity.lastCheckpoint).toEqual(checkpoint);
   });
 });

@@ -13,7 +13,9 @@ import {
   createCheckpointer,
   hashEvent,
   loadHubSigningKey,
+  storedEventOfRow,
   verifyChain,
+  type AuditEventInput,
   type StoredAuditEvent,
 } from '../../src/audit/index.js';
 import { fixedClock } from '../../src/clock.js';
@@ -23,6 +25,21 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { readEvent } from './helpers.js';
 
 const clock = fixedClock(new Date('2026-03-01T09:30:00.000Z'));
+
+/** A READ event listing the record it released (CONTRACT §7). */
+function disclosure(n: number): AuditEventInput {
+  return readEvent(n, {
+    records: [
+      {
+        recordType: 'Demographics',
+        recordId: `rec-${n}`,
+        fields: ['familyName', 'givenName'],
+        withheld: ['dateOfBirth'],
+        agreements: [{ id: 'triborough-mash-children', version: 1, payloadHash: 'ab'.repeat(32) }],
+      },
+    ],
+  });
+}
 
 /** As the superuser: the triggers that make the trail append-only are off for `change`. */
 async function asSuperuser(db: Db, change: SQL): Promise<void> {
@@ -41,8 +58,8 @@ async function asSuperuser(db: Db, change: SQL): Promise<void> {
  * prevHash and hash from there to the head so the chain is self-consistent again.
  */
 async function rewriteFrom(db: Db, fromSeq: number, change: (event: StoredAuditEvent) => StoredAuditEvent): Promise<void> {
-  const rows = (await db.select().from(auditEvents).orderBy(auditEvents.seq)) as StoredAuditEvent[];
-  let prevHash = (rows.find((r) => r.seq === fromSeq - 1)?.hash ?? '0'.repeat(64));
+  const rows = (await db.select().from(auditEvents).orderBy(auditEvents.seq)).map(storedEventOfRow);
+  let prevHash = rows.find((r) => r.seq === fromSeq - 1)?.hash ?? '0'.repeat(64);
   for (const row of rows.filter((r) => r.seq >= fromSeq)) {
     const body = row.seq === fromSeq ? change(row) : row;
     const hash = hashEvent(prevHash, body);
@@ -67,7 +84,7 @@ describe('tampering with the audit trail', { timeout: 60_000 }, () => {
     const checkpointer = createCheckpointer(db, { key, everyEvents: 1_000_000, intervalMs: 3_600_000, clock });
     let n = 0;
     for (const count of [10, 10, 5]) {
-      await writer.append(Array.from({ length: count }, () => readEvent((n += 1))));
+      await writer.append(Array.from({ length: count }, () => disclosure((n += 1))));
       if (n <= 20) await checkpointer.checkpointNow();
     }
     await checkpointer.stop();
@@ -81,8 +98,22 @@ describe('tampering with the audit trail', { timeout: 60_000 }, () => {
 
   it.each([
     ['purpose', sql`update audit_events set purpose = 'marketing' where seq = 7`],
-    ['fields released', sql`update audit_events set fields = '["givenName"]'::jsonb where seq = 7`],
-    ['agreement cited', sql`update audit_events set agreements = '[]'::jsonb where seq = 7`],
+    ['fields released', sql`update audit_events set records = jsonb_set(records, '{0,fields}', '["givenName"]') where seq = 7`],
+    ['fields withheld', sql`update audit_events set records = jsonb_set(records, '{0,withheld}', '[]') where seq = 7`],
+    ['agreement cited', sql`update audit_events set records = jsonb_set(records, '{0,agreements}', '[]') where seq = 7`],
+    ['agreement version', sql`update audit_events set records = jsonb_set(records, '{0,agreements,0,version}', '2') where seq = 7`],
+    ['record id', sql`update audit_events set records = jsonb_set(records, '{0,recordId}', '"rec-999"') where seq = 7`],
+    ['record added', sql`update audit_events set records = records || records where seq = 7`],
+    ['records removed', sql`update audit_events set records = '[]'::jsonb where seq = 7`],
+    ['records turned into the earlier shape', sql`update audit_events set records = null, record_type = 'Demographics', record_id = 'rec-7' where seq = 7`],
+    // Values of types the writer never stores are read by the reference path, and do not verify.
+    ['records made an object', sql`update audit_events set records = '{"0": {}}'::jsonb where seq = 7`],
+    ['record fields made a number', sql`update audit_events set records = jsonb_set(records, '{0,fields}', '1e400') where seq = 7`],
+    ['agreement version made a string', sql`update audit_events set records = jsonb_set(records, '{0,agreements,0,version}', '"1"') where seq = 7`],
+    ['actor roles made a string', sql`update audit_events set actor_roles = '"social-worker"'::jsonb where seq = 7`],
+    ['time beyond year 9999', sql`update audit_events set at = '10000-01-01T00:00:00Z' where seq = 7`],
+    ['time infinite', sql`update audit_events set at = 'infinity' where seq = 7`],
+    ['time moved by a microsecond across a millisecond', sql`update audit_events set at = at - interval '1 microsecond' where seq = 7`],
     ['time', sql`update audit_events set at = at - interval '1 day' where seq = 7`],
     ['subject', sql`update audit_events set nhs_number = '9434765870' where seq = 7`],
     ['actor', sql`update audit_events set actor_org = 'met-police' where seq = 7`],
@@ -93,6 +124,11 @@ describe('tampering with the audit trail', { timeout: 60_000 }, () => {
     const result = await verifyChain(db);
     expect(result).toMatchObject({ intact: false, verifiedUpTo: 6, firstBad: { seq: 7, kind: 'hash-mismatch' } });
     expect(result.firstBad?.message).toMatch(/event 7/);
+  });
+
+  it('a value stored again unchanged is no edit (jsonb is read as JSON, not as bytes)', async () => {
+    await asSuperuser(db, sql`update audit_events set records = (records::text)::jsonb || '[]'::jsonb, actor_roles = actor_roles || '[]'::jsonb where seq = 7`);
+    expect(await verifyChain(db)).toMatchObject({ intact: true, headSeq: 25, checked: 25 });
   });
 
   it('an edited hash is found at that seq', async () => {
@@ -154,7 +190,7 @@ describe('the append-only audit tables', () => {
     db = testDb.db;
     const key = await loadHubSigningKey({ dataDir: 'memory://', db, clock });
     const writer = createAuditWriter(db, { clock });
-    await writer.append([readEvent(1), readEvent(2), readEvent(3)]);
+    await writer.append([disclosure(1), disclosure(2), disclosure(3)]);
     await writer.close();
     const checkpointer = createCheckpointer(db, { key, everyEvents: 1_000_000, intervalMs: 3_600_000, clock });
     await checkpointer.checkpointNow();

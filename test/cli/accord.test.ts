@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryReplayGuard, createOrganisationKeyStore, verifyToken } from '../../src/auth/index.js';
+import { createDatabaseReplayGuard, createOrganisationKeyStore, verifyToken } from '../../src/auth/index.js';
 import { systemClock } from '../../src/clock.js';
 import { acquireDataDirLock, openDatabase } from '../../src/db/index.js';
 
@@ -88,7 +88,7 @@ describe('accord CLI', { timeout: 120_000 }, () => {
     const database = await openDatabase({ dataDir: env.ACCORD_DATA_DIR ?? '', lockOwner: 'cli test' });
     try {
       const caller = await verifyToken(minted.stdout.trim(), {
-        keys: createOrganisationKeyStore(database.db), hubId: 'test-hub', clock: systemClock, replay: createMemoryReplayGuard(systemClock),
+        keys: createOrganisationKeyStore(database.db), hubId: 'test-hub', clock: systemClock, replay: createDatabaseReplayGuard(database.db, systemClock),
       });
       expect(caller).toMatchObject({
         org: 'westminster', sub: 'jo.bloggs', purpose: 'safeguarding-children', roles: ['social-worker', 'dpo'], caseRef: 'CASE-42',

@@ -97,7 +97,8 @@ describe('accord audit', { timeout: 120_000 }, () => {
     expect(run).toMatchObject({ code: 0, stdout: `exported 30 audit events as ndjson to ${out}\n` });
     const events = fs.readFileSync(out, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    expect(events[1]).toMatchObject({ requestId: 'req-2', action: 'READ', nhsNumber: '9434765919', fields: ['givenName', 'familyName'] });
+    expect(events[1]).toMatchObject({ requestId: 'req-2', action: 'READ', nhsNumber: '9434765919' });
+    expect((events[1]?.records as { fields: string[] }[])[0]?.fields).toEqual(['familyName', 'givenName']);
     expect(events[1]?.prevHash).toBe(events[0]?.hash);
   });
 
@@ -148,7 +149,7 @@ describe('accord audit', { timeout: 120_000 }, () => {
     const database = await open();
     try {
       await database.db.execute(sql`alter table audit_events disable trigger user`);
-      await database.db.execute(sql`update audit_events set fields = '["givenName","familyName","postcode"]'::jsonb where seq = 17`);
+      await database.db.execute(sql`update audit_events set records = jsonb_set(records, '{0,fields}', '["givenName","familyName","postcode"]'::jsonb) where seq = 17`);
       await database.db.execute(sql`alter table audit_events enable trigger user`);
     } finally {
       await database.close();

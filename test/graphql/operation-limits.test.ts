@@ -81,9 +81,10 @@ describe('operation limits: real partner queries pass with the defaults', () => 
       'query cost exceeds the limit (20708 > 0)',
       'query root fields exceed the limit (1 > 0)',
     ]);
-    expect(measure(dpoAuditPageQuery)).toContain('query cost exceeds the limit (29501 > 0)');
+    // Each event's records costed at AuditEvent.records, each record's agreements at AuditRecord.agreements.
+    expect(measure(dpoAuditPageQuery)).toEqual(expect.arrayContaining(['query depth exceeds the limit (6 > 0)', 'query cost exceeds the limit (40501 > 0)']));
     // A variable `first` counts as the resolver's maximum page (500), the same as the literal.
-    expect(measure(dpoAuditPageByVariableQuery)).toContain('query cost exceeds the limit (29501 > 0)');
+    expect(measure(dpoAuditPageByVariableQuery)).toContain('query cost exceeds the limit (40501 > 0)');
     expect(measure(twoSubjectsQuery)).toContain('query cost exceeds the limit (41416 > 0)');
     expect(measure(agreementsQuery)).toContain('query cost exceeds the limit (28212 > 0)');
   });
@@ -162,9 +163,9 @@ describe('operation limits: hostile and careless shapes are refused with QUERY_T
     ['three full subjects (worst-case cost)', threeSubjectsQuery, {}, ['query cost exceeds the limit'], []],
     [
       'huge list cost: a 500-event page plus every subject access report field',
-      `{ auditEvents(first: 500) { edges { node { seq id at fields details hash prevHash } } }
-         subjectAccessReport(nhsNumber: "9434765919") { seq id at action fields actorRoles details hash prevHash
-           agreements { id version payloadHash } ownerOrg recordType recordId nhsNumber outcome operationName queryHash sensitivity
+      `{ auditEvents(first: 500) { edges { node { seq id at records { recordId fields } details hash prevHash } } }
+         subjectAccessReport(nhsNumber: "9434765919") { seq id at action actorRoles details hash prevHash
+           records { recordType recordId fields withheld agreements { id version payloadHash } } ownerOrg nhsNumber outcome operationName queryHash sensitivity
            actorOrg actorUser purpose caseRef requestId } }`,
       { maxCost: 20_000 },
       ['query cost exceeds the limit'],

@@ -78,13 +78,24 @@ export interface HubProcess {
 
 /**
  * Starts `accord serve` on a free port and resolves once it is ready (`/readyz` 200). The
- * process inherits nothing of the test's database settings but what `env` gives it.
+ * process inherits nothing of the test's database settings but what `env` gives it. The
+ * partnership rate limit is lifted (`env` may set it): these processes are driven by a load
+ * generator to test crashes, stops and outages, not the limiter, and a 429 would only blur that.
  */
 export async function startHubProcess(env: Record<string, string>, options: { readyWithinMs?: number } = {}): Promise<HubProcess> {
   const { DATABASE_URL: _notInherited, ...inherited } = process.env;
   const child = spawn(process.execPath, [bin, 'serve'], {
     cwd: root,
-    env: { ...inherited, ACCORD_MODE: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      ...inherited,
+      ACCORD_MODE: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ACCORD_RATE_LIMIT_PER_SECOND: '100000',
+      ACCORD_RATE_LIMIT_BURST: '100000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

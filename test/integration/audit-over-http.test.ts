@@ -8,7 +8,7 @@ import { gt, sql } from 'drizzle-orm';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAgreement, signRevocation, type AgreementEnvelope } from '../../src/agreements/index.js';
-import { keyedQueryHash, verifyChain, type StoredAuditEvent } from '../../src/audit/index.js';
+import { keyedQueryHash, storedEventOfRow, verifyChain, type StoredAuditEvent } from '../../src/audit/index.js';
 import { rowsOf, type Db } from '../../src/db/index.js';
 import { auditEvents } from '../../src/db/tables.js';
 import { makeOrg, type TestOrg } from '../helpers/keys.js';
@@ -47,8 +47,8 @@ const lookup = `query Lookup($n: NHSNumber!) {
 }`;
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
-const eventFields = `seq id at requestId actorOrg actorUser actorRoles purpose caseRef action ownerOrg recordType recordId nhsNumber
-  fields agreements { id version payloadHash } outcome operationName queryHash sensitivity details prevHash hash`;
+const eventFields = `seq id at requestId actorOrg actorUser actorRoles purpose caseRef action ownerOrg nhsNumber
+  records { recordType recordId fields withheld agreements { id version payloadHash } } outcome operationName queryHash sensitivity details prevHash hash`;
 const auditPage = `query Audit($filter: AuditFilter, $first: Int, $after: String) {
   auditEvents(filter: $filter, first: $first, after: $after) { edges { cursor node { ${eventFields} } } pageInfo { hasNextPage endCursor } }
 }`;
@@ -69,7 +69,7 @@ async function headSeq(db: Db): Promise<number> {
 }
 
 async function eventsAfter(db: Db, seq: number): Promise<StoredAuditEvent[]> {
-  return (await db.select().from(auditEvents).where(gt(auditEvents.seq, seq)).orderBy(auditEvents.seq)) as StoredAuditEvent[];
+  return (await db.select().from(auditEvents).where(gt(auditEvents.seq, seq)).orderBy(auditEvents.seq)).map(storedEventOfRow);
 }
 
 function pageOf(response: GraphQLResponse): Page {
@@ -119,7 +119,7 @@ describe('the audit trail over HTTP', { timeout: 120_000 }, () => {
     await hub?.stop();
   });
 
-  it('a read writes one READ event per record released, naming the released fields, the withheld ones and the agreement', async () => {
+  it('a read writes one READ event per disclosure, listing each record with its released and withheld fields and the agreement', async () => {
     const before = await headSeq(db);
     const response = await hub.gql(await westminster.token({ case_ref: 'WCC-42' }), lookup, { n: child });
     expect(response.body.data).toEqual({
@@ -130,56 +130,43 @@ describe('the audit trail over HTTP', { timeout: 120_000 }, () => {
     });
     const events = await eventsAfter(db, before);
     const agreement = { id: 'triborough-mash-children', version: 1, payloadHash: sha256(Buffer.from(envelope.payload, 'base64url')) };
-    const common = {
-      action: 'READ',
-      outcome: 'SUCCESS',
-      actorOrg: 'westminster',
-      actorUser: 'user@westminster',
-      actorRoles: ['social-worker'],
-      purpose: 'safeguarding-children',
-      caseRef: 'WCC-42',
-      ownerOrg: 'kensington-chelsea',
-      nhsNumber: child,
-      agreements: [agreement],
-      operationName: 'Lookup',
-      // Keyed under the hub's key (CONTRACT §7); test/security/query-hash.test.ts derives it independently.
-      queryHash: keyedQueryHash(hub.app.services.hubKey.queryHashKey, lookup),
-    };
-    expect(events).toHaveLength(2);
-    expect(events).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          ...common,
-          recordType: 'Demographics',
-          recordId: records['kc-d-1'],
-          fields: ['dateOfBirth', 'familyName', 'givenName'],
-          details: { withheld: ['postcode'] },
-          sensitivity: 'personal',
-        }),
-        expect.objectContaining({
-          ...common,
-          recordType: 'SocialCareCase',
-          recordId: records['kc-c-1'],
-          fields: ['caseRef', 'leadWorker', 'service', 'status'],
-          details: { withheld: ['summary'] },
-          sensitivity: 'special-category',
-        }),
-      ]),
-    );
-    // One request, one batch: consecutive seqs, one request id.
-    expect(events.map((e) => e.seq)).toEqual([before + 1, before + 2]);
-    expect(new Set(events.map((e) => e.requestId)).size).toBe(1);
+    // One request about one person held by one organisation: one event (CONTRACT §7), its two
+    // records listed in type order.
+    expect(events).toEqual([
+      expect.objectContaining({
+        seq: before + 1,
+        action: 'READ',
+        outcome: 'SUCCESS',
+        actorOrg: 'westminster',
+        actorUser: 'user@westminster',
+        actorRoles: ['social-worker'],
+        purpose: 'safeguarding-children',
+        caseRef: 'WCC-42',
+        ownerOrg: 'kensington-chelsea',
+        nhsNumber: child,
+        operationName: 'Lookup',
+        // Keyed under the hub's key (CONTRACT §7); test/security/query-hash.test.ts derives it independently.
+        queryHash: keyedQueryHash(hub.app.services.hubKey.queryHashKey, lookup),
+        // The most restricted class among its records.
+        sensitivity: 'special-category',
+        details: null,
+        records: [
+          { recordType: 'Demographics', recordId: records['kc-d-1'], fields: ['dateOfBirth', 'familyName', 'givenName'], withheld: ['postcode'], agreements: [agreement] },
+          { recordType: 'SocialCareCase', recordId: records['kc-c-1'], fields: ['caseRef', 'leadWorker', 'service', 'status'], withheld: ['summary'], agreements: [agreement] },
+        ],
+      }),
+    ]);
     // The adult-services case the condition excludes is neither released nor mentioned.
     expect(JSON.stringify(events)).not.toContain(records['kc-c-2']);
   });
 
-  it('a record listed with only __typename selected is still a release: one READ event with no fields', async () => {
+  it('a record listed with only __typename selected is still a release: one READ event listing it with no fields', async () => {
     const before = await headSeq(db);
     const response = await hub.gql(await westminster.token(), `query Probe($n: NHSNumber!) { subject(nhsNumber: $n) { socialCareCases { __typename } } }`, { n: child });
     expect(response.body.data).toEqual({ subject: { socialCareCases: [{ __typename: 'SocialCareCase' }] } });
     const events = await eventsAfter(db, before);
     expect(events).toEqual([
-      expect.objectContaining({ action: 'READ', actorOrg: 'westminster', ownerOrg: 'kensington-chelsea', recordType: 'SocialCareCase', recordId: records['kc-c-1'], fields: [], nhsNumber: child }),
+      expect.objectContaining({ action: 'READ', actorOrg: 'westminster', ownerOrg: 'kensington-chelsea', nhsNumber: child, records: [expect.objectContaining({ recordType: 'SocialCareCase', recordId: records['kc-c-1'], fields: [] })] }),
     ]);
   });
 
@@ -189,26 +176,34 @@ describe('the audit trail over HTTP', { timeout: 120_000 }, () => {
     expect(response.body.data).toEqual({ subject: { policeNotifications: [] } });
     const events = await eventsAfter(db, before);
     expect(events).toEqual([
-      expect.objectContaining({ action: 'DENY', outcome: 'DENIED', actorOrg: 'westminster', recordType: 'PoliceNotification', nhsNumber: child, ownerOrg: null, recordId: null, fields: [], agreements: [] }),
+      expect.objectContaining({
+        action: 'DENY',
+        outcome: 'DENIED',
+        actorOrg: 'westminster',
+        nhsNumber: child,
+        ownerOrg: null,
+        records: [{ recordType: 'PoliceNotification', recordId: null, fields: [], withheld: [], agreements: [] }],
+      }),
     ]);
     const camdenRead = await hub.gql(await camden.token(), lookup, { n: child });
     expect(camdenRead.body.data).toEqual({ subject: { demographics: [], socialCareCases: [] } });
+    // One DENY event for the request and the person, naming both types asked for, no owner, no id.
     const denied = (await eventsAfter(db, before)).filter((e) => e.actorOrg === 'camden');
-    expect(denied.map((e) => [e.action, e.recordType, e.ownerOrg, e.recordId]).sort()).toEqual([
-      ['DENY', 'Demographics', null, null],
-      ['DENY', 'SocialCareCase', null, null],
+    expect(denied.map((e) => [e.action, e.ownerOrg, e.records.map((r) => [r.recordType, r.recordId])])).toEqual([
+      ['DENY', null, [['Demographics', null], ['SocialCareCase', null]]],
     ]);
   });
 
-  it('a break-glass read writes BREAK_GLASS events with the reason', async () => {
+  it('a break-glass read writes a BREAK_GLASS event with the reason, listing what break-glass released', async () => {
     const before = await headSeq(db);
     const token = await westminster.token({ roles: ['safeguarding-lead'], purpose: 'emergency', break_glass: { reason: breakGlassReason } });
     const response = await hub.gql(token, `query G($n: NHSNumber!) { subject(nhsNumber: $n) { socialCareCases { caseRef service } } }`, { n: child });
     expect(response.body.data).toEqual({ subject: { socialCareCases: expect.arrayContaining([{ caseRef: 'KC-AD-1', service: 'ADULTS' }]) as unknown } });
     const events = await eventsAfter(db, before);
-    expect(events.length).toBeGreaterThan(0);
-    const adult = events.find((e) => e.recordId === records['kc-c-2']);
-    expect(adult).toMatchObject({ action: 'BREAK_GLASS', outcome: 'SUCCESS', purpose: 'emergency', fields: ['caseRef', 'service'], details: { breakGlassReason } });
+    const breakGlass = events.filter((e) => e.action === 'BREAK_GLASS');
+    expect(breakGlass).toHaveLength(1);
+    expect(breakGlass[0]).toMatchObject({ outcome: 'SUCCESS', purpose: 'emergency', ownerOrg: 'kensington-chelsea', details: { breakGlassReason } });
+    expect(breakGlass[0]?.records.find((r) => r.recordId === records['kc-c-2'])).toMatchObject({ recordType: 'SocialCareCase', fields: ['caseRef', 'service'] });
   });
 
   it('a DPO reads only events where their organisation is actor or owner; the hub operator reads all', async () => {
@@ -260,7 +255,13 @@ describe('the audit trail over HTTP', { timeout: 120_000 }, () => {
     expect(breakGlass.every((e) => e.action === 'BREAK_GLASS')).toBe(true);
     const byAgreement = pageOf(await hub.gql(await token(), auditPage, { filter: { agreementId: 'triborough-mash-children', nhsNumber: child } })).edges.map((e) => e.node);
     expect(byAgreement.length).toBeGreaterThanOrEqual(2);
-    expect(byAgreement.every((e) => (e.agreements as { id: string }[]).some((a) => a.id === 'triborough-mash-children') && e.nhsNumber === child)).toBe(true);
+    expect(
+      byAgreement.every((e) => (e.records as { agreements: { id: string }[] }[]).some((r) => r.agreements.some((a) => a.id === 'triborough-mash-children')) && e.nhsNumber === child),
+    ).toBe(true);
+    // By record id: exactly the events listing that record.
+    const byRecord = pageOf(await hub.gql(await token(), auditPage, { filter: { recordId: records['kc-c-2'] } })).edges.map((e) => e.node);
+    expect(byRecord.length).toBeGreaterThan(0);
+    expect(byRecord.every((e) => (e.records as { recordId: string | null }[]).some((r) => r.recordId === records['kc-c-2']))).toBe(true);
     const none = pageOf(await hub.gql(await token(), auditPage, { filter: { nhsNumber: other } }));
     expect(none).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
   });
@@ -360,7 +361,7 @@ describe('the audit trail over HTTP', { timeout: 120_000 }, () => {
     const again = await hub.gql(await westminster.token(), lookup, { n: child });
     expect(again.status).toBe(200);
     expect((again.body.data?.subject as { demographics: unknown[] }).demographics).toHaveLength(1);
-    expect((await eventsAfter(db, before)).map((e) => e.seq)).toEqual([before + 1, before + 2]);
+    expect((await eventsAfter(db, before)).map((e) => e.seq)).toEqual([before + 1]);
   });
 
   it('two hub instances under concurrent requests keep one gapless chain that verifies', async () => {
@@ -372,10 +373,11 @@ describe('the audit trail over HTTP', { timeout: 120_000 }, () => {
     );
     expect(responses.map((r) => r.status)).toEqual(Array.from({ length: requests }, () => 200));
     const events = await eventsAfter(db, before);
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: requests * 2 }, (_, i) => before + i + 1));
+    // One event per request (one person, one owner), one gapless chain.
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: requests }, (_, i) => before + i + 1));
     expect(new Set(events.map((e) => e.requestId)).size).toBe(requests);
     const verified = await verifyChain(db);
-    expect(verified).toMatchObject({ intact: true, headSeq: before + requests * 2, checked: before + requests * 2 });
+    expect(verified).toMatchObject({ intact: true, headSeq: before + requests, checked: before + requests });
   });
 
   it('GET /audit/checkpoints and GET /.well-known/jwks.json verify together against the chain', async () => {

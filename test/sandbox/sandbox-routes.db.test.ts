@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryReplayGuard, createOrganisationKeyStore, generateSigningKey, registerOrganisation, verifyToken } from '../../src/auth/index.js';
+import { createDatabaseReplayGuard, createOrganisationKeyStore, generateSigningKey, registerOrganisation, verifyToken } from '../../src/auth/index.js';
 import { fixedClock } from '../../src/clock.js';
 import { createSandboxRoutes, type SandboxManifest, type SandboxRoutesOptions } from '../../src/sandbox/index.js';
 import { writeDemoKey } from '../../src/sandbox/demo-keys.js';
@@ -89,7 +89,7 @@ describe('POST /sandbox/token', () => {
     const { status, body } = await mint(persona);
     expect(status).toBe(200);
     expect(body.expiresAt).toBe('2026-03-02T09:02:00.000Z');
-    const caller = await verifyToken(body.token ?? '', { keys: createOrganisationKeyStore(database.db), hubId, clock, replay: createMemoryReplayGuard(clock) });
+    const caller = await verifyToken(body.token ?? '', { keys: createOrganisationKeyStore(database.db), hubId, clock, replay: createDatabaseReplayGuard(database.db, clock) });
     expect(caller).toMatchObject({
       org: 'westminster',
       sub: persona.sub,

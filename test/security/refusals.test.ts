@@ -56,13 +56,13 @@ describe('security: refusals name nothing of an agreement the caller is not part
       .where(and(eq(auditEvents.actorOrg, 'camden'), eq(auditEvents.actorUser, `probe-${version}@camden`)))
       .orderBy(desc(auditEvents.seq))
       .limit(1);
-    expect(stored).toMatchObject({ action: 'AGREEMENT_SUBMIT', outcome: 'FAILURE', ownerOrg: null, agreements: [] });
+    expect(stored).toMatchObject({ action: 'AGREEMENT_SUBMIT', outcome: 'FAILURE', ownerOrg: null, records: [] });
     expect(stored?.details).toEqual({ code: 'INVALID_AGREEMENT', reason: `the agreement id ${agreementId} is already used by an agreement camden is not a party to: choose another id` });
     expectNothingOfTheRealAgreement(JSON.stringify(stored));
 
     const dpoView = await hub.gql(
       await p.camden.token({ roles: ['dpo'], purpose: 'data-protection-oversight' }),
-      'query { auditEvents(filter: { actorOrg: "camden", action: AGREEMENT_SUBMIT }) { edges { node { outcome ownerOrg agreements { id } details } } } }',
+      'query { auditEvents(filter: { actorOrg: "camden", action: AGREEMENT_SUBMIT }) { edges { node { outcome ownerOrg records { recordType agreements { id } } details } } } }',
     );
     expect(dpoView.body.errors).toBeUndefined();
     expectNothingOfTheRealAgreement(dpoView.text);

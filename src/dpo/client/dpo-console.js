@@ -67,21 +67,28 @@
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
-  const csvColumns = ['seq', 'at', 'action', 'outcome', 'actorOrg', 'actorUser', 'actorRoles', 'purpose', 'caseRef', 'ownerOrg', 'recordType', 'recordId', 'nhsNumber', 'fields', 'agreements', 'sensitivity', 'operationName', 'requestId', 'details', 'prevHash', 'hash'];
+  const agreementText = (agreements) => agreements.map((a) => `${a.id} v${a.version}`).join('; ');
 
+  /** The event's columns, then the record's: one CSV row per record, as the operator's export. */
+  const csvEventColumns = ['seq', 'at', 'action', 'outcome', 'actorOrg', 'actorUser', 'actorRoles', 'purpose', 'caseRef', 'ownerOrg', 'nhsNumber'];
+  const csvRecordColumns = ['recordType', 'recordId', 'fields', 'withheld', 'agreements'];
+  const csvTrailingColumns = ['sensitivity', 'operationName', 'requestId', 'details', 'prevHash', 'hash'];
+
+  /** One row per record an event concerns; an event concerning none (agreement, ADMIN) is one row with empty record cells. */
   function toCsv(events) {
-    const lines = [csvColumns.join(',')];
+    const lines = [[...csvEventColumns, ...csvRecordColumns, ...csvTrailingColumns].join(',')];
+    const cell = (value) => csvCell(Array.isArray(value) ? value.join('; ') : value);
     for (const event of events) {
-      lines.push(
-        csvColumns
-          .map((column) => {
-            const value = event[column];
-            if (column === 'agreements') return csvCell(value.map((a) => `${a.id} v${a.version}`).join('; '));
-            if (Array.isArray(value)) return csvCell(value.join('; '));
-            return csvCell(value);
-          })
-          .join(','),
-      );
+      const records = event.records.length > 0 ? event.records : [null];
+      for (const record of records) {
+        lines.push(
+          [
+            ...csvEventColumns.map((column) => cell(event[column])),
+            ...csvRecordColumns.map((column) => (record === null ? '' : column === 'agreements' ? csvCell(agreementText(record.agreements)) : cell(record[column]))),
+            ...csvTrailingColumns.map((column) => cell(event[column])),
+          ].join(','),
+        );
+      }
     }
     return `${lines.join('\r\n')}\r\n`;
   }
@@ -214,6 +221,21 @@
 
   // ---------------------------------------------------------------- event tables
 
+  /** One line per record the event concerns: what it is, what was released and withheld of it, under which agreements. */
+  function recordList(event) {
+    if (event.records.length === 0) return '';
+    const list = el('ul', undefined, 'records');
+    for (const record of event.records) {
+      // A DENY entry has no id: it names only the record type the caller asked for.
+      const parts = [record.recordId === null ? `${record.recordType} (type asked for)` : `${record.recordType} ${record.recordId}`];
+      if (record.fields.length > 0) parts.push(`released: ${record.fields.join(', ')}`);
+      if (record.withheld.length > 0) parts.push(`withheld: ${record.withheld.join(', ')}`);
+      if (record.agreements.length > 0) parts.push(`under ${agreementText(record.agreements)}`);
+      list.append(el('li', parts.join(' · ')));
+    }
+    return list;
+  }
+
   const columns = [
     ['Seq', (e) => e.seq],
     ['At', (e) => e.at],
@@ -223,10 +245,8 @@
     ['Purpose', (e) => e.purpose],
     ['Case', (e) => e.caseRef],
     ['Owner', (e) => e.ownerOrg],
-    ['Record', (e) => e.recordType],
     ['NHS number', (e) => e.nhsNumber],
-    ['Fields', (e) => e.fields.join(', ')],
-    ['Agreements', (e) => e.agreements.map((a) => `${a.id} v${a.version}`).join(', ')],
+    ['Records', recordList],
   ];
 
   const breakGlassColumns = [
@@ -237,11 +257,11 @@
     ['Case', (e) => e.caseRef],
     ['Reason', (e) => (e.details && (e.details.breakGlassReason || e.details.reason)) || ''],
     ['Owner', (e) => e.ownerOrg],
-    ['Record', (e) => e.recordType],
     ['NHS number', (e) => e.nhsNumber],
-    ['Fields', (e) => e.fields.join(', ')],
-    ['Agreements', (e) => e.agreements.map((a) => `${a.id} v${a.version}`).join(', ')],
+    ['Records', recordList],
   ];
+
+  const recordCount = (events) => events.reduce((n, e) => n + e.records.length, 0);
 
   /** Fills a table with events; clicking a row shows the whole event (details, hashes) under it. */
   function renderTable(tableId, events, cols) {
@@ -254,7 +274,12 @@
     const body = el('tbody');
     for (const event of events) {
       const row = el('tr', undefined, 'event');
-      for (const [title, value] of cols) row.append(el('td', value(event), title === 'Action' ? `action-${event.action}` : ''));
+      for (const [title, value] of cols) {
+        const content = value(event);
+        const cell = el('td', content instanceof window.Node ? undefined : content, title === 'Action' ? `action-${event.action}` : '');
+        if (content instanceof window.Node) cell.append(content);
+        row.append(cell);
+      }
       row.addEventListener('click', () => {
         const open = row.nextSibling && row.nextSibling.classList && row.nextSibling.classList.contains('detail');
         if (open) {
@@ -332,6 +357,7 @@
     text('f-owner', 'ownerOrg');
     text('f-purpose', 'purpose');
     text('f-agreement', 'agreementId');
+    text('f-record', 'recordId');
     const from = isoOrNull($('f-from').value);
     const to = isoOrNull($('f-to').value);
     if (from) filter.from = from;
@@ -351,7 +377,13 @@
     $('events-next').disabled = state.events.next === null;
     $('events-csv').disabled = state.events.rows.length === 0;
     const count = state.events.rows.length;
-    setStatus('events-status', count === 0 ? 'No events match.' : `Page ${page + 1}: ${count} event${count === 1 ? '' : 's'} (seq ${state.events.rows[0].seq}–${state.events.rows[count - 1].seq}).`, 'ok');
+    setStatus(
+      'events-status',
+      count === 0
+        ? 'No events match.'
+        : `Page ${page + 1}: ${count} event${count === 1 ? '' : 's'} (seq ${state.events.rows[0].seq}–${state.events.rows[count - 1].seq}) concerning ${recordCount(state.events.rows)} record(s).`,
+      'ok',
+    );
   }
 
   // ---------------------------------------------------------------- subject access report
@@ -364,8 +396,12 @@
     renderTable('sar-table', state.sar.rows, columns);
     $('sar-json').disabled = false;
     $('sar-csv').disabled = false;
-    const reads = state.sar.rows.filter((e) => e.action === 'READ' || e.action === 'BREAK_GLASS').length;
-    setStatus('sar-status', `${state.sar.rows.length} event(s) about ${nhs}, of which ${reads} released records. This report was itself audited.`, 'ok');
+    const releases = state.sar.rows.filter((e) => e.action === 'READ' || e.action === 'BREAK_GLASS');
+    setStatus(
+      'sar-status',
+      `${state.sar.rows.length} event(s) about ${nhs}, of which ${releases.length} released ${recordCount(releases)} record(s). This report was itself audited.`,
+      'ok',
+    );
   }
 
   // ---------------------------------------------------------------- break-glass
@@ -389,7 +425,13 @@
     renderTable('bg-table', state.breakGlass.rows, breakGlassColumns);
     $('bg-next').disabled = state.breakGlass.after === null;
     const count = state.breakGlass.rows.length;
-    setStatus('bg-status', count === 0 ? 'No break-glass releases found.' : `${count} break-glass release(s). Review each reason with the caller's organisation.`, count === 0 ? 'ok' : 'warn');
+    setStatus(
+      'bg-status',
+      count === 0
+        ? 'No break-glass releases found.'
+        : `${count} break-glass release(s) of ${recordCount(state.breakGlass.rows)} record(s). Review each reason with the caller's organisation.`,
+      count === 0 ? 'ok' : 'warn',
+    );
   }
 
   // ---------------------------------------------------------------- wiring

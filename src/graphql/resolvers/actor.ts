@@ -1,7 +1,8 @@
+import type { RequestActor } from '../../audit/index.js';
 import type { RequestContext } from '../context.js';
 
 /** The actor and request columns every audit event of this request carries. */
-export function actorOf(context: RequestContext) {
+export function actorOf(context: RequestContext): RequestActor {
   const { caller } = context;
   return {
     at: context.now,

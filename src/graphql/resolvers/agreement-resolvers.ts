@@ -35,8 +35,7 @@ function agreementChange(context: RequestContext, action: 'AGREEMENT_SUBMIT' | '
       action,
       outcome: 'SUCCESS',
       ownerOrg: written.provider,
-      agreements: [{ id: written.id, version: written.version, payloadHash: written.payloadHash }],
-      details: details(written),
+      details: { agreement: { id: written.id, version: written.version, payloadHash: written.payloadHash }, ...details(written) },
     },
   ]);
 }

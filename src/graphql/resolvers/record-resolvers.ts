@@ -1,4 +1,4 @@
-import type { AuditEventInput } from '../../audit/index.js';
+import { writeEvents } from '../../audit/index.js';
 import { releaseRecord, type RecordRow, type ReleasedRecord } from '../../enforcement/index.js';
 import { publishRecords, recordTypeList, recordTypes, retractRecords, type PublishOutcome, type RecordType, type RetractedRecord } from '../../records/index.js';
 import type { RequestContext } from '../context.js';
@@ -33,27 +33,6 @@ const subjectLists = Object.fromEntries(
   recordTypeList.map((info) => [info.listName, (subject: SubjectRef, _: unknown, context: RequestContext) => visibleRecords(info.name, subject, context)]),
 );
 
-/** The PUBLISH or RETRACT event of one record the caller's organisation owns. */
-function writeEvent(
-  context: RequestContext,
-  action: 'PUBLISH' | 'RETRACT',
-  recordType: RecordType,
-  record: { readonly id: string; readonly nhsNumber: string },
-  details: AuditEventInput['details'],
-): AuditEventInput {
-  return {
-    ...actorOf(context),
-    action,
-    outcome: 'SUCCESS',
-    ownerOrg: context.caller.org,
-    recordType,
-    recordId: record.id,
-    nhsNumber: record.nhsNumber,
-    sensitivity: recordTypes[recordType].sensitivity,
-    details,
-  };
-}
-
 export const recordResolvers = {
   Query: {
     // Always a Subject, whether or not the hub holds anything about this person (CONTRACT §4).
@@ -69,7 +48,18 @@ export const recordResolvers = {
   Mutation: {
     publishRecords: async (_: unknown, args: { input: Record<string, unknown> }, context: RequestContext) => {
       const audited = auditedWrite(context, (written: PublishOutcome) =>
-        written.records.map((record) => writeEvent(context, 'PUBLISH', record.recordType, record, { externalId: record.externalId, created: record.created })),
+        writeEvents(
+          actorOf(context),
+          'PUBLISH',
+          context.caller.org,
+          written.records.map((record) => ({
+            nhsNumber: record.nhsNumber,
+            recordType: record.recordType,
+            recordId: record.id,
+            sensitivity: recordTypes[record.recordType].sensitivity,
+            details: { externalId: record.externalId, created: record.created },
+          })),
+        ),
       );
       const outcome = await publishRecords(context.services.db, {
         owner: context.caller.org,
@@ -82,7 +72,18 @@ export const recordResolvers = {
     },
     retractRecords: async (_: unknown, args: { recordType: RecordType; externalIds: string[] }, context: RequestContext) => {
       const audited = auditedWrite(context, (retracted: readonly RetractedRecord[]) =>
-        retracted.map((record) => writeEvent(context, 'RETRACT', args.recordType, record, { externalId: record.externalId })),
+        writeEvents(
+          actorOf(context),
+          'RETRACT',
+          context.caller.org,
+          retracted.map((record) => ({
+            nhsNumber: record.nhsNumber,
+            recordType: args.recordType,
+            recordId: record.id,
+            sensitivity: recordTypes[args.recordType].sensitivity,
+            details: { externalId: record.externalId },
+          })),
+        ),
       );
       const removed = await retractRecords(context.services.db, {
         owner: context.caller.org,
