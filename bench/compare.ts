@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the hub against the bare Apollo baseline, same machine, same run, in
- * alternation (see docs/performance.md for the method).
+ * `npm run bench`: the hub against the bare Apollo baseline and against the hand-rolled peer
+ * (bare Apollo + jose JWT verification + one audit INSERT per request), same machine, same data,
+ * same run, in alternation (see docs/performance.md for the method).
  */
 import os from 'node:os';
 import { systemClock } from '../src/clock.js';
@@ -11,13 +12,14 @@ import { formatReport, summarise, type RunRecord } from './lib/report.js';
 import { requestMix, requestSource, scenarios, type Scenario, type Side } from './lib/scenarios.js';
 import { startServer, type ServerHandle } from './lib/servers.js';
 import { setUpComparison, type BenchSetup } from './lib/setup.js';
-import { mintTokens, type TokenPool } from './lib/token-pool.js';
+import { benchHubId, mintTokens, type TokenPool } from './lib/token-pool.js';
 import { checkSameAnswers } from './lib/check-answers.js';
 import type { BenchDatabase } from './lib/bench-database.js';
 import { postgresCpuMicros } from './lib/pg-cpu.js';
 import { defaultResultsFile, writeResultKeys } from './lib/results-file.js';
+import { peerAuditTable } from './baseline/baseline-server.js';
 
-const hubId = 'accord-hub';
+const hubId = benchHubId;
 /** Token pools are sized for the expected rate times this margin. */
 const tokenMargin = 1.4;
 
@@ -27,15 +29,19 @@ export async function compare(options: BenchOptions, onDatabase: (bench: BenchDa
   const setup = await setUpComparison(options, selected, onDatabase);
   await setup.filler?.disable();
 
-  const servers: Record<string, ServerHandle> & { baseline: ServerHandle; accord: ServerHandle } = {
+  const servers: Record<string, ServerHandle> & { baseline: ServerHandle; accord: ServerHandle; peer: ServerHandle } = {
     baseline: await startServer('baseline', { databaseUrl: setup.bench.url }),
     accord: await startServer('accord', { databaseUrl: setup.bench.url }),
+    peer: await startServer('peer', { databaseUrl: setup.bench.url }),
   };
   for (const ablations of options.ablations) {
     servers[`accord-${ablations.join('+')}`] = await startServer('accord', { databaseUrl: setup.bench.url, ablations });
   }
   const sides = Object.keys(servers) as RunRecord['side'][];
-  log(`baseline on ${servers.baseline.url} (pid ${servers.baseline.pid}), hub on ${servers.accord.url} (pid ${servers.accord.pid})`);
+  log(
+    `baseline on ${servers.baseline.url} (pid ${servers.baseline.pid}), hub on ${servers.accord.url} (pid ${servers.accord.pid}), ` +
+      `peer on ${servers.peer.url} (pid ${servers.peer.pid})`,
+  );
   try {
     await checkSameAnswers(setup, servers, selected, { hubId });
     const runs: RunRecord[] = [];
@@ -54,7 +60,8 @@ export async function compare(options: BenchOptions, onDatabase: (bench: BenchDa
           runs.push(record);
           log(
             `round ${round} (${scenario.id}) ${side.padEnd(8)} ${record.result.rps.toFixed(0).padStart(6)} req/s  p50 ${record.result.p50Ms} ms  p99 ${record.result.p99Ms} ms` +
-              `  CPU/req: node ${record.cpuMicrosPerRequest.toFixed(0)} µs, PostgreSQL ${record.postgresCpuMicrosPerRequest?.toFixed(0) ?? '?'} µs${side !== 'baseline' ? `  ${record.auditEventsPerRequest.toFixed(1)} audit events/req` : ''}` +
+              `  CPU/req: node ${record.cpuMicrosPerRequest.toFixed(0)} µs, PostgreSQL ${record.postgresCpuMicrosPerRequest?.toFixed(0) ?? '?'} µs` +
+              (side === 'baseline' ? '' : `  ${record.auditEventsPerRequest.toFixed(1)} ${side === 'peer' ? `${peerAuditTable} rows` : 'audit events'}/req`) +
               (record.result.non2xx + record.result.errors > 0 ? `  !! ${record.result.non2xx} non-2xx, ${record.result.errors} errors` : '') +
               (record.result.exhausted ? '  !! token pool exhausted' : ''),
           );
@@ -100,8 +107,13 @@ interface MeasureOptions {
   readonly expectedRps: number;
 }
 
-async function auditHead(setup: BenchSetup): Promise<number> {
-  const [row] = await setup.bench.sql`select coalesce(max(seq), 0)::bigint as seq from audit_events`;
+/** The hub's audit head, or the peer's last audit row (the peer creates its table when it starts). */
+async function auditHead(setup: BenchSetup, side: Side): Promise<number> {
+  if (side === 'baseline') return 0;
+  const [row] =
+    side === 'peer'
+      ? await setup.bench.sql`select coalesce(max(id), 0)::bigint as seq from ${setup.bench.sql(peerAuditTable)}`
+      : await setup.bench.sql`select coalesce(max(seq), 0)::bigint as seq from audit_events`;
   return Number(row?.seq ?? 0);
 }
 
@@ -110,8 +122,9 @@ async function measure(m: MeasureOptions): Promise<RunRecord> {
   const seconds = options.warmupSeconds + options.durationSeconds;
   let readerTokens: TokenPool | undefined;
   let publisherTokens: TokenPool | undefined;
-  const kind: Side = side === 'baseline' ? 'baseline' : 'accord';
-  if (kind === 'accord') {
+  // Ablated hubs are hubs; the peer takes the same tokens as the hub (it just never refuses a replay).
+  const kind: Side = side === 'baseline' || side === 'peer' ? side : 'accord';
+  if (kind !== 'baseline') {
     const total = Math.ceil(m.expectedRps * seconds * tokenMargin) + 1_000;
     const mix = requestMix(scenario, total);
     readerTokens = await mintTokens(setup.partnership.reader, mix.reads + 500, { hubId, clock: systemClock });
@@ -134,7 +147,7 @@ async function measure(m: MeasureOptions): Promise<RunRecord> {
   const warm = runLoad({ url: m.server.url, connections: options.connections, durationSeconds: options.warmupSeconds, setupRequest: source('warm', () => warm.stop()) });
   await warm.result;
   const statsBefore = await m.server.stats();
-  const auditBefore = await auditHead(setup);
+  const auditBefore = await auditHead(setup, kind);
   const pgBefore = await postgresCpuMicros(setup.bench.sql);
   const loadGeneratorBefore = process.cpuUsage();
   const run = runLoad({ url: m.server.url, connections: options.connections, durationSeconds: options.durationSeconds, setupRequest: source('run', () => run.stop()) });
@@ -142,7 +155,7 @@ async function measure(m: MeasureOptions): Promise<RunRecord> {
   const loadGenerator = process.cpuUsage(loadGeneratorBefore);
   const statsAfter = await m.server.stats();
   const pgAfter = await postgresCpuMicros(setup.bench.sql);
-  const auditAfter = await auditHead(setup);
+  const auditAfter = await auditHead(setup, kind);
   const perRequest = (micros: number) => micros / Math.max(1, result.requests);
   return {
     round: m.round,

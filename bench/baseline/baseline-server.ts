@@ -1,15 +1,26 @@
 /**
- * The baseline of `npm run bench`: a bare Apollo Server 5 over the same SDL (schema/*.graphql),
- * the same PostgreSQL tables and the same batched loaders (`createRecordLoaders` with a filter
- * that lets every row through), served over node:http the same way the hub is. No
- * authentication, no decisions, no audit, no rate limit, no logging: the physical limit of this
- * stack, against which the hub's overhead is measured.
+ * Two sides of `npm run bench`, from one piece of code:
+ *
+ * - **baseline** (`createBaselineServer(options)`): a bare Apollo Server 5 over the same SDL
+ *   (schema/*.graphql), the same PostgreSQL tables and the same batched loaders
+ *   (`createRecordLoaders` with a filter that lets every row through), served over node:http the
+ *   same way the hub is. No authentication, no decisions, no audit, no rate limit, no logging:
+ *   the physical limit of this stack, against which the hub's overhead is measured.
+ * - **peer** (`options.peer` set): what a team would hand-roll in a week on top of that same
+ *   server: every request must carry a bearer JWT, verified with `jose`'s `jwtVerify` against
+ *   the organisations' registered public keys (the `organisation_keys` table, read once at start:
+ *   no rotation), pinned to EdDSA, checking signature, `exp`, `iat`, `aud` (the hub id) and `iss`
+ *   (the organisation whose keys verified it); then ONE plain autocommitted INSERT into
+ *   `peer_audit` per request (who, which operation, how many records), awaited before the answer
+ *   is sent. No replay guard, no hash chain, no agreements, no field enforcement, no rate limit.
+ *   It accepts exactly the tokens the load generator mints for the hub.
  */
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { sql } from 'drizzle-orm';
+import { isNull, sql } from 'drizzle-orm';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../../src/clock.js';
 import { tables, type Db } from '../../src/db/index.js';
 import { loadSdl } from '../../src/graphql/load-sdl.js';
@@ -18,6 +29,8 @@ import { createRecordLoaders, publishRecords, recordTypeList, type RecordLoaders
 
 interface BaselineContext {
   readonly loaders: RecordLoaders;
+  /** Records returned or published by this request (the peer's audit row records it). */
+  records: number;
 }
 
 interface BaselineRecord {
@@ -30,6 +43,13 @@ export interface BaselineServerOptions {
   readonly clock: Clock;
   /** The organisation that owns what `publishRecords` writes (the baseline has no caller). */
   readonly publisher: string;
+  /** Makes this the hand-rolled peer: JWT verification and one audit INSERT per request. */
+  readonly peer?: PeerOptions;
+}
+
+export interface PeerOptions {
+  /** The expected `aud` of every token (the hub's id, so the hub's tokens are accepted as they are). */
+  readonly hubId: string;
 }
 
 export interface BaselineServer {
@@ -38,6 +58,52 @@ export interface BaselineServer {
 }
 
 const everythingVisible = () => sql`true`;
+
+/** The peer's audit table: one row per request, nothing chained. */
+export const peerAuditTable = 'peer_audit';
+
+/** One algorithm, as a team would pin it (the bench's organisation keys are Ed25519). */
+const peerAlgorithms = ['EdDSA'];
+/** Tolerance for clocks that disagree, as a normal jwtVerify set-up would allow (same as the hub's). */
+const peerClockToleranceSeconds = 30;
+
+interface PeerCaller {
+  readonly org: string;
+  readonly sub: string;
+}
+
+/** The active public keys of every registered organisation, one jose key set per organisation. */
+async function loadPeerKeySets(db: Db): Promise<Map<string, JWTVerifyGetKey>> {
+  const rows = await db
+    .select({ org: tables.organisationKeys.orgId, jwk: tables.organisationKeys.jwk })
+    .from(tables.organisationKeys)
+    .where(isNull(tables.organisationKeys.retiredAt));
+  const byOrg = new Map<string, JWK[]>();
+  for (const row of rows) byOrg.set(row.org, [...(byOrg.get(row.org) ?? []), row.jwk as JWK]);
+  return new Map([...byOrg].map(([org, keys]) => [org, createLocalJWKSet({ keys })]));
+}
+
+/** The caller of a `Bearer` token, or undefined when it is missing or does not verify. */
+async function authenticate(authorization: string | undefined, keySets: ReadonlyMap<string, JWTVerifyGetKey>, hubId: string): Promise<PeerCaller | undefined> {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (token === undefined) return undefined;
+  try {
+    // `iss` (unverified) only chooses whose keys to try; the signature then proves it.
+    const iss = decodeJwt(token).iss;
+    const keys = iss === undefined ? undefined : keySets.get(iss);
+    if (iss === undefined || keys === undefined) return undefined;
+    const { payload } = await jwtVerify(token, keys, {
+      algorithms: peerAlgorithms,
+      issuer: iss,
+      audience: hubId,
+      requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp'],
+      clockTolerance: peerClockToleranceSeconds,
+    });
+    return { org: iss, sub: payload.sub as string };
+  } catch {
+    return undefined;
+  }
+}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -49,7 +115,16 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function createBaselineServer(options: BaselineServerOptions): Promise<BaselineServer> {
-  const { db, clock, publisher } = options;
+  const { db, clock, publisher, peer } = options;
+  const keySets = peer === undefined ? undefined : await loadPeerKeySets(db);
+  if (peer !== undefined) {
+    await db.execute(
+      sql.raw(
+        `create table if not exists ${peerAuditTable} (id bigserial primary key, at timestamptz not null default now(), ` +
+          'org text not null, sub text not null, operation text not null, records integer not null)',
+      ),
+    );
+  }
   // Organisations are reference data: loaded once, as the hub's directory caches them.
   const organisations = new Map(
     (await db.select({ id: tables.organisations.id, name: tables.organisations.name, kind: tables.organisations.kind }).from(tables.organisations)).map(
@@ -76,8 +151,11 @@ export async function createBaselineServer(options: BaselineServerOptions): Prom
   const subjectLists = Object.fromEntries(
     recordTypeList.map((info) => [
       info.listName,
-      async (subject: { nhsNumber: string }, _: unknown, context: BaselineContext): Promise<BaselineRecord[]> =>
-        (await context.loaders.bySubject(info.name).load(subject.nhsNumber)).map((row) => ({ type: info.name, row })),
+      async (subject: { nhsNumber: string }, _: unknown, context: BaselineContext): Promise<BaselineRecord[]> => {
+        const rows = await context.loaders.bySubject(info.name).load(subject.nhsNumber);
+        context.records += rows.length;
+        return rows.map((row) => ({ type: info.name, row }));
+      },
     ]),
   );
 
@@ -90,8 +168,9 @@ export async function createBaselineServer(options: BaselineServerOptions): Prom
         Subject: { nhsNumber: (subject: { nhsNumber: string }) => subject.nhsNumber, ...subjectLists },
         Record: { __resolveType: (record: BaselineRecord) => record.type },
         Mutation: {
-          publishRecords: async (_: unknown, args: { input: Record<string, unknown> }) => {
+          publishRecords: async (_: unknown, args: { input: Record<string, unknown> }, context: BaselineContext) => {
             const outcome = await publishRecords(db, { owner: publisher, input: args.input, clock });
+            context.records += outcome.count;
             return { count: outcome.count, byType: outcome.byType };
           },
         },
@@ -105,16 +184,35 @@ export async function createBaselineServer(options: BaselineServerOptions): Prom
 
   const server = http.createServer(async (req, res) => {
     try {
+      let caller: PeerCaller | undefined;
+      if (peer !== undefined) {
+        caller = await authenticate(req.headers.authorization, keySets as ReadonlyMap<string, JWTVerifyGetKey>, peer.hubId);
+        if (caller === undefined) {
+          req.resume();
+          res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+          res.end(JSON.stringify({ errors: [{ message: 'unauthenticated', extensions: { code: 'UNAUTHENTICATED' } }] }));
+          return;
+        }
+      }
       const raw = req.method === 'POST' ? await readBody(req) : '';
+      const body: unknown = raw === '' ? undefined : JSON.parse(raw);
+      const context: BaselineContext = { loaders: createRecordLoaders(db, { filter: everythingVisible }), records: 0 };
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: raw === '' ? undefined : JSON.parse(raw) },
-        context: async () => ({ loaders: createRecordLoaders(db, { filter: everythingVisible }) }),
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => context,
       });
+      if (caller !== undefined) {
+        const named = (body as { operationName?: unknown } | undefined)?.operationName;
+        const operation = typeof named === 'string' && named !== '' ? named : 'anonymous';
+        await db.execute(
+          sql`insert into ${sql.identifier(peerAuditTable)} (org, sub, operation, records) values (${caller.org}, ${caller.sub}, ${operation}, ${context.records})`,
+        );
+      }
       const outHeaders: Record<string, string> = { 'cache-control': 'no-store' };
       for (const [key, value] of response.headers) outHeaders[key] = value;
       res.writeHead(response.status ?? 200, outHeaders);

@@ -5,19 +5,14 @@
  * Applied by server-process.ts from BENCH_ABLATIONS=name,name after createApp, by swapping
  * services the request pipeline reads at request time.
  *
- * - `replay-memory`: the replay guard answers from memory only (no INSERT per request). Upper
- *   bound of what moving the jti claim off the request's critical path (into the audit batch)
- *   can buy.
- * - `generations-cached`: the per-request `hub_state` generation reads (organisation keys and
- *   decision index) are skipped after the first load. Upper bound of a change-notification
- *   design (LISTEN/NOTIFY) or of one combined read.
- * - `audit-off`: audit appends resolve at once without writing. Upper bound of the audit cost
- *   (events still built, hashing and writing skipped).
+ * - `audit-off`: the request commit (token claim, generation check and audit append: the one
+ *   round trip a read makes besides loading records) resolves at once without writing. Upper
+ *   bound of what security costs on the database side (events still built; hashing, claiming
+ *   and writing skipped).
  */
-import { createMemoryReplayGuard } from '../../src/auth/index.js';
 import type { HubServices } from '../../src/services.js';
 
-export const ablationNames = ['replay-memory', 'generations-cached', 'audit-off'] as const;
+export const ablationNames = ['audit-off'] as const;
 export type Ablation = (typeof ablationNames)[number];
 
 export function parseAblations(raw: string | undefined): Ablation[] {
@@ -30,21 +25,9 @@ export async function applyAblations(services: HubServices, ablations: readonly 
   const mutable = services as { -readonly [K in keyof HubServices]: HubServices[K] };
   for (const ablation of ablations) {
     switch (ablation) {
-      case 'replay-memory':
-        mutable.replay = createMemoryReplayGuard(services.clock);
-        break;
-      case 'generations-cached': {
-        await services.keys.refresh();
-        await services.decisionIndex.refresh();
-        const keys = services.keys;
-        const index = services.decisionIndex;
-        mutable.keys = Object.assign(Object.create(keys) as typeof keys, { refresh: async () => undefined });
-        mutable.decisionIndex = Object.assign(Object.create(index) as typeof index, { refresh: async () => undefined });
-        break;
-      }
       case 'audit-off': {
         const audit = services.audit;
-        mutable.audit = { ...audit, append: async () => [] } as typeof audit;
+        mutable.audit = { ...audit, append: async () => [], commit: async () => ({ status: 'committed', events: [] }) } as typeof audit;
         break;
       }
     }

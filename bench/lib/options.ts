@@ -29,7 +29,9 @@ export interface BenchOptions {
 
 export const usage = `npm run bench -- [options]
 
-  (no option)          compare the hub with the bare Apollo baseline: scenarios a-d, in alternation
+  (no option)          compare the hub with the bare Apollo baseline and with a hand-rolled peer
+                       (bare Apollo + jose JWT check + one audit INSERT per request):
+                       scenarios a-d, in alternation
   --quick              short runs (1 round, 1 s warm-up, 4 s measured)
   --scenario a,b       only these scenarios (repeatable)
   --rounds N           alternating rounds (default 2)
@@ -47,7 +49,7 @@ export const usage = `npm run bench -- [options]
   --instances          req/s of a read scenario (default b) with 1 hub process, then 2 on the same
                        database, the load spread over both
   --ablations X,Y+Z    also measure hub variants with stages switched off, to price each stage
-                       (replay-memory, generations-cached, audit-off; + combines; never production)
+                       (audit-off; never production)
   --out FILE           results JSON (default bench/results/latest.json, scale.json, profile.json)
 
   DATABASE_URL         PostgreSQL server to use (default ${defaultDatabaseUrl}); the benchmark

@@ -1,16 +1,20 @@
 /**
- * The four scenarios of issue 7 as request generators. Both sides send byte-for-byte the same
- * operations for the same subjects; the hub's requests also carry a fresh token each.
+ * The four scenarios of issue 7 as request generators. Every side sends byte-for-byte the same
+ * operations for the same subjects; the hub's and the hand-rolled peer's requests also carry a
+ * fresh token each (the same kind of token: the peer accepts what the hub accepts).
  */
 import { recordTypeList } from '../../src/records/index.js';
 import type { TokenPool } from './token-pool.js';
 
 export type ScenarioId = 'a' | 'b' | 'c' | 'd';
-export type Side = 'baseline' | 'accord';
+/** baseline: bare Apollo; accord: the hub; peer: bare Apollo + jose JWT check + one audit INSERT. */
+export type Side = 'baseline' | 'accord' | 'peer';
 
 export interface Scenario {
   readonly id: ScenarioId;
   readonly title: string;
+  /** Owner organisations whose records one read involves: the most audit events it may write (issue 11). */
+  readonly owners: number;
   /** Which subjects are read. */
   readonly subjects: 'single' | 'rich';
   /** Every n-th request is a publish (0: none). */
@@ -20,10 +24,10 @@ export interface Scenario {
 }
 
 export const scenarios: readonly Scenario[] = [
-  { id: 'a', title: 'one sensitive record (SocialCareCase, where-condition)', subjects: 'single', publishEvery: 0, filler: false },
-  { id: 'b', title: 'subject with 50 records across 6 types', subjects: 'rich', publishEvery: 0, filler: false },
-  { id: 'c', title: '(b) reads mixed with 20% publishes (5 records each)', subjects: 'rich', publishEvery: 5, filler: false },
-  { id: 'd', title: '(b) with 10,000 active agreements in the store', subjects: 'rich', publishEvery: 0, filler: true },
+  { id: 'a', title: 'one sensitive record (SocialCareCase, where-condition)', owners: 1, subjects: 'single', publishEvery: 0, filler: false },
+  { id: 'b', title: 'subject with 50 records across 6 types', owners: 4, subjects: 'rich', publishEvery: 0, filler: false },
+  { id: 'c', title: '(b) reads mixed with 20% publishes (5 records each)', owners: 4, subjects: 'rich', publishEvery: 5, filler: false },
+  { id: 'd', title: '(b) with 10,000 active agreements in the store', owners: 4, subjects: 'rich', publishEvery: 0, filler: true },
 ];
 
 const interfaceSelection = 'id externalId recordType recordedAt owner { id name } sharedUnder { id version }';
@@ -107,7 +111,7 @@ export function requestSource(options: RequestSourceOptions): (request: RawReque
       reads += 1;
     }
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (side === 'accord') {
+    if (side !== 'baseline') {
       const token = (publish ? options.publisherTokens : options.readerTokens)?.next();
       if (token === undefined) {
         if (!exhausted) options.onExhausted();

@@ -2,7 +2,8 @@
  * One server of the benchmark in its own process (started by servers.ts), so the load
  * generator, the baseline and the hub each get a fair share of the machine's cores.
  *
- * BENCH_SERVER=baseline|accord, BENCH_DATABASE_URL, BENCH_DATA_DIR (accord), BENCH_COUNT_QUERIES=1
+ * BENCH_SERVER=baseline|accord|peer (peer: the baseline plus hand-rolled JWT verification and one
+ * audit INSERT per request, see bench/baseline/baseline-server.ts), BENCH_DATABASE_URL, BENCH_DATA_DIR (accord), BENCH_COUNT_QUERIES=1
  * to count SQL statements (profiling). Talks to the parent over IPC: sends `ready` with its URL,
  * answers `stats` with its RSS, CPU time and statement count, and exits on `stop` or when the
  * parent goes away. Also answers `event-loop` with the p99 and maximum of its event-loop delay
@@ -15,9 +16,10 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/index.js';
 import { createBaselineServer } from '../baseline/baseline-server.js';
 import { applyAblations, parseAblations } from '../experiments/ablations.js';
+import { benchHubId } from './token-pool.js';
 import { startWindowProfile, type WindowProfile } from './window-profile.js';
 
-export type ServerKind = 'baseline' | 'accord';
+export type ServerKind = 'baseline' | 'accord' | 'peer';
 
 export interface ServerStats {
   readonly rssBytes: number;
@@ -69,6 +71,7 @@ if (kind === 'accord') {
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     ACCORD_MODE: 'production',
+    ACCORD_HUB_ID: benchHubId,
     ACCORD_DATA_DIR: process.env.BENCH_DATA_DIR,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     // The per-organisation limit still runs on every request; it is only set high enough that
@@ -81,7 +84,12 @@ if (kind === 'accord') {
   ({ url } = await app.start({ port: 0, host: '127.0.0.1' }));
   stop = () => app.stop();
 } else {
-  const server = await createBaselineServer({ db: database.db, clock: systemClock, publisher: 'kensington-chelsea' });
+  const server = await createBaselineServer({
+    db: database.db,
+    clock: systemClock,
+    publisher: 'kensington-chelsea',
+    ...(kind === 'peer' ? { peer: { hubId: benchHubId } } : {}),
+  });
   url = await server.start(0, '127.0.0.1');
   stop = () => server.stop();
 }

@@ -17,6 +17,13 @@ import { defaultAlgorithmForKey, tokenMaxLifetimeSeconds } from '../../src/auth/
 import type { Clock } from '../../src/clock.js';
 import type { Identity } from './partnership.js';
 
+/**
+ * The hub's id, the `aud` of the tokens the comparison mints: the hub gets it as ACCORD_HUB_ID
+ * (its default) and the hand-rolled peer checks `aud` against it, so both accept the very same
+ * tokens.
+ */
+export const benchHubId = 'accord-hub';
+
 export interface TokenPool {
   readonly size: number;
   /** The next unused token, or undefined when the pool is spent. */
