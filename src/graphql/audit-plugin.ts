@@ -26,7 +26,15 @@ export function createAuditPlugin(): ApolloServerPlugin<RequestContext> {
           operation.queryHash = keyedQueryHash(services.hubKey.queryHashKey, requestContext.source);
           if (requestContext.operation?.operation !== 'mutation') return;
           const claim = tokenClaimOf(context.caller, clockSkewSeconds);
-          const result = await services.audit.commit({ events: [], claim });
+          // With the generations the request was decided under: a write must not run under keys,
+          // agreements or an organisation's settings (a source that makes it federated) that
+          // another instance has changed. Stale, nothing is claimed and the request is decided
+          // again from its token on.
+          const result = await services.audit.commit({ events: [], claim, generations: context.generations });
+          if (result.status === 'stale') {
+            context.outcome.stale = true;
+            throw new GraphQLError('agreements or keys changed while the request was decided', { extensions: { code: 'SERVICE_UNAVAILABLE' } });
+          }
           services.replay.remember(claim);
           if (result.status === 'replayed') {
             context.outcome.replayed = true;

@@ -20,6 +20,11 @@ export interface ExecutionOutcome {
   claimed: boolean;
   /** The token id had been claimed before: the response must be 401 with nothing in it. */
   replayed: boolean;
+  /**
+   * A mutation found, when claiming its token, that organisations, keys or agreements changed
+   * since it was authenticated: it wrote nothing and must be decided again under the new ones.
+   */
+  stale: boolean;
 }
 
 /**

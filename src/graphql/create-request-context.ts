@@ -33,7 +33,7 @@ export async function createRequestContext(services: HubServices, caller: Caller
     operation: { operationName: null, queryHash: null },
     events: [],
     generations,
-    outcome: { errors: [], claimed: false, replayed: false },
+    outcome: { errors: [], claimed: false, replayed: false, stale: false },
     organisation: async (id: string) => (await services.organisations.get(id)) ?? { id, name: id, kind: 'OTHER' },
   };
 }

@@ -28,6 +28,7 @@ function auditUnavailable(context: RequestContext, error: unknown): Refusal {
  */
 export async function auditStep(context: RequestContext): Promise<'send' | 'stale' | Refusal> {
   const { outcome, services } = context;
+  if (outcome.stale) return 'stale';
   if (outcome.replayed) return replayedRefusal();
   // A resolver that could not reach the database leaves a hole in the answer that the caller
   // could not tell from "not shared". During an outage the whole response is refused as 503
