@@ -29,7 +29,8 @@ const hubId = 'accord-hub';
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 const reportQuery = `query Report($nhsNumber: NHSNumber!) { subjectAccessReport(nhsNumber: $nhsNumber) {
-  seq at action actorOrg actorUser purpose caseRef ownerOrg recordType recordId fields agreements { id version payloadHash } outcome hash } }`;
+  seq at action actorOrg actorUser purpose caseRef ownerOrg outcome hash
+  records { recordType recordId fields withheld agreements { id version payloadHash } } } }`;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
