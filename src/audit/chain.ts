@@ -107,7 +107,7 @@ export function jcs(value: unknown): string {
 const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** JCS form of a string, a finite number or null. */
-export function jcsScalar(value: string | number | null): string {
+function jcsScalar(value: string | number | null): string {
   if (typeof value === 'string') return needsEscape.test(value) ? JSON.stringify(value) : `"${value}"`;
   return JSON.stringify(value);
 }
@@ -147,7 +147,7 @@ export function jcsRecords(values: readonly AuditRecordEntry[]): string {
  * current shape has `records`; one of the earlier shape has `records` undefined and the four
  * `legacy*` texts instead.
  */
-export interface CanonicalParts {
+interface CanonicalParts {
   action: string;
   actorOrg: string;
   actorRoles: string;
@@ -177,7 +177,7 @@ export interface CanonicalParts {
  * key order. Keys are in JCS order (UTF-16 code units); the legacy record columns and `records`
  * fall at different places among the common keys.
  */
-export function canonicalJsonOfParts(p: CanonicalParts): string {
+function canonicalJsonOfParts(p: CanonicalParts): string {
   const legacy = p.records === undefined;
   return (
     `{"action":${p.action}` +

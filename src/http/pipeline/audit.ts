@@ -6,7 +6,7 @@ import type { RequestContext } from '../../graphql/context.js';
 import { actorOf } from '../../graphql/resolvers/actor.js';
 import { refusal, type Refusal } from './refusal.js';
 
-export const replayedRefusal = (): Refusal =>
+const replayedRefusal = (): Refusal =>
   refusal('UNAUTHENTICATED', tokenReplayedMessage, 'unauthenticated', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
 
 function outageRefusal(): Refusal {
